@@ -1,0 +1,1 @@
+//! Matching pasted text against the catalog's signatures.

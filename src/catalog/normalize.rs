@@ -1,0 +1,1 @@
+//! Normalization of pasted text (see issue 2).

@@ -1,0 +1,4 @@
+//! Reading destination configs: `leadcheck.toml`, Partner Center's JSON, or flags; resolving
+//! secrets; linting.
+
+pub mod init;

@@ -1,0 +1,1 @@
+//! Network: name resolution, connect, TLS, and the HTTP client every destination uses.
