@@ -2,3 +2,6 @@
 //! secrets; linting.
 
 pub mod init;
+pub mod model;
+
+pub use model::*;
