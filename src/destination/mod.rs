@@ -29,11 +29,7 @@ impl Run {
 
     /// Starts a step (`id` is stable and machine-readable: `dns`, `tls`, `token`, ...).
     pub fn step(&self, id: &str, title: impl Into<String>) -> Step {
-        Step {
-            id: id.to_string(),
-            title: title.into(),
-            started: Instant::now(),
-        }
+        Step { id: id.to_string(), title: title.into(), started: Instant::now() }
     }
 
     fn finish(&mut self, step: Step, status: Status, detail: String) {
@@ -76,12 +72,7 @@ impl Run {
     /// The destination's status: fail on any error finding or failed step, warn on any
     /// warning, else pass. With `strict`, warnings fail.
     pub fn status(&self, strict: bool) -> Status {
-        let worst_check = self
-            .checks
-            .iter()
-            .map(|c| c.status)
-            .max()
-            .unwrap_or(Status::Pass);
+        let worst_check = self.checks.iter().map(|c| c.status).max().unwrap_or(Status::Pass);
         let worst_finding = self.findings.iter().map(|f| f.severity).max();
         let mut status = match worst_finding {
             Some(Severity::Error) => Status::Fail,
