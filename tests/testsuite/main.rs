@@ -4,4 +4,8 @@
 mod support;
 
 mod cli;
+mod fakes;
 mod lead;
+
+mod diagnose_https;
+mod net;
