@@ -138,6 +138,25 @@ fn service_error(resp: &Response) -> ServiceError {
                 .to_string();
         }
     }
+    if err.message.is_empty() {
+        // Some answers (and Azurite's) are XML: <Error><Code>..</Code><Message>..</Message>.
+        let text = resp.text();
+        let tag = |name: &str| {
+            let open = format!("<{name}>");
+            let start = text.find(&open)? + open.len();
+            let end = text[start..].find(&format!("</{name}>"))? + start;
+            Some(text[start..end].to_string())
+        };
+        if err.code.is_empty() {
+            err.code = tag("Code").unwrap_or_default();
+        }
+        err.message = tag("Message")
+            .unwrap_or_default()
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string();
+    }
     err.code = crate::term::sanitize(&err.code.chars().take(100).collect::<String>(), false);
     err.message = crate::term::sanitize(&err.message.chars().take(300).collect::<String>(), false);
     err
@@ -170,35 +189,41 @@ fn clock_skew(resp: &Response) -> Option<u64> {
 }
 
 /// Maps an authentication or permission refusal: LC316 (clock), LC315 (key), LC409
-/// (permission, disabled account).
+/// (permission, disabled account), LC110 (the service refuses the table name).
 fn auth_finding(resp: &Response, what: &str) -> Option<Finding> {
     let e = service_error(resp);
     let ev = evidence(resp, what);
     let skew = clock_skew(resp).filter(|s| *s > SKEW_LIMIT_SECS);
+    let message = e.message.to_ascii_lowercase();
+    // Azure says AuthenticationFailed, Azurite AuthorizationFailure, both with this text.
+    let bad_signature = message.contains("failed to authenticate");
+    let too_old =
+        message.contains("request date header too old") || message.contains("request time");
     match e.code.as_str() {
-        "AuthenticationFailed" | "InvalidAuthenticationInfo" => {
-            if e.message.contains("Request date header too old")
-                || e.message.contains("date") && skew.is_some()
-                || skew.is_some()
-            {
-                let by = skew
-                    .map(|s| {
-                        format!(
-                            "; the server's clock differs from this machine's by {} min",
-                            s / 60
-                        )
-                    })
-                    .unwrap_or_default();
-                Some(Finding::error("LC316", format!("{ev}{by}")))
-            } else {
-                Some(Finding::error("LC315", ev))
-            }
+        _ if skew.is_some() && (bad_signature || e.code == "AuthenticationFailed" || too_old)
+            || too_old =>
+        {
+            let by = skew
+                .map(|s| {
+                    format!(
+                        "; the server's clock differs from this machine's by {} min",
+                        s / 60
+                    )
+                })
+                .unwrap_or_default();
+            Some(Finding::error("LC316", format!("{ev}{by}")))
         }
+        "AuthenticationFailed" | "InvalidAuthenticationInfo" => Some(Finding::error("LC315", ev)),
+        _ if bad_signature => Some(Finding::error("LC315", ev)),
         "AuthorizationPermissionMismatch"
         | "AuthorizationFailure"
         | "AccountIsDisabled"
         | "AuthorizationResourceTypeMismatch"
         | "InsufficientAccountPermissions" => Some(Finding::error("LC409", ev)),
+        "InvalidResourceName" => Some(Finding::error("LC110", ev)),
+        _ if resp.status.as_u16() == 400 && message.contains("resource name") => {
+            Some(Finding::error("LC110", ev))
+        }
         _ if resp.status.as_u16() == 403 => Some(Finding::error("LC315", ev)),
         _ => None,
     }
@@ -373,7 +398,9 @@ impl AzureTable {
             };
             match resp.status.as_u16() {
                 201 | 204 => run.pass(step, format!("table {table} did not exist and was created")),
-                409 => run.pass(step, format!("table {table} exists")),
+                409 if service_error(&resp).code == "TableAlreadyExists" => {
+                    run.pass(step, format!("table {table} exists"))
+                }
                 _ => {
                     let finding = auth_finding(&resp, &format!("creating table {table}"))
                         .unwrap_or_else(|| {

@@ -7,5 +7,6 @@ mod cli;
 mod fakes;
 mod lead;
 
+mod azure_table;
 mod diagnose_https;
 mod net;
