@@ -4,3 +4,9 @@
 mod support;
 
 mod cli;
+mod fakes;
+mod lead;
+
+mod azure_table;
+mod diagnose_https;
+mod net;
