@@ -60,7 +60,7 @@ pub fn render(report: &RunReport, lang: Lang, out: &mut dyn std::io::Write) -> s
             let mut case = TestCase::new(format!("{}: {}", c.id, c.title), status);
             case.set_classname(format!("leadcheck.{}", d.name));
             case.set_time(Duration::from_millis(c.duration_ms));
-            if c.status != Status::Fail && !c.detail.is_empty() {
+            if matches!(c.status, Status::Pass | Status::Warn) && !c.detail.is_empty() {
                 case.set_system_out(c.detail.clone());
             }
             suite.add_test_case(case);

@@ -7,3 +7,4 @@ mod cli;
 mod lead;
 mod config;
 mod lint;
+mod report;
