@@ -5,5 +5,10 @@ mod support;
 
 mod cli;
 mod dynamics;
+mod fakes;
 mod sandbox;
 mod lead;
+
+mod azure_table;
+mod diagnose_https;
+mod net;
