@@ -12,3 +12,6 @@ mod lead;
 mod azure_table;
 mod diagnose_https;
 mod net;
+mod config;
+mod lint;
+mod report;
