@@ -1,6 +1,8 @@
 //! Local emulators of the destinations on 127.0.0.1, and `sandbox`.
 
 pub mod demo;
+pub mod marketo;
+pub mod salesforce;
 
 use crate::app::{not_yet, App};
 use crate::cli::SandboxArgs;
