@@ -60,15 +60,30 @@ pub struct Finding {
 
 impl Finding {
     pub fn error(code: &str, evidence: impl Into<String>) -> Finding {
-        Finding { code: code.to_string(), severity: Severity::Error, evidence: evidence.into(), location: None }
+        Finding {
+            code: code.to_string(),
+            severity: Severity::Error,
+            evidence: evidence.into(),
+            location: None,
+        }
     }
 
     pub fn warning(code: &str, evidence: impl Into<String>) -> Finding {
-        Finding { code: code.to_string(), severity: Severity::Warning, evidence: evidence.into(), location: None }
+        Finding {
+            code: code.to_string(),
+            severity: Severity::Warning,
+            evidence: evidence.into(),
+            location: None,
+        }
     }
 
     pub fn info(code: &str, evidence: impl Into<String>) -> Finding {
-        Finding { code: code.to_string(), severity: Severity::Info, evidence: evidence.into(), location: None }
+        Finding {
+            code: code.to_string(),
+            severity: Severity::Info,
+            evidence: evidence.into(),
+            location: None,
+        }
     }
 
     pub fn at(mut self, location: Option<Location>) -> Finding {
@@ -126,6 +141,9 @@ impl RunReport {
             .max()
             .map(|s| if s == Status::Skip { Status::Pass } else { s })
             .unwrap_or(Status::Pass);
-        RunReport { status, destinations }
+        RunReport {
+            status,
+            destinations,
+        }
     }
 }
