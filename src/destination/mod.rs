@@ -8,6 +8,8 @@
 //! same way.
 
 pub mod https;
+pub mod marketo;
+pub mod salesforce;
 
 use crate::config;
 use crate::lead::Lead;
@@ -86,8 +88,8 @@ pub fn for_config(dest: &config::Destination) -> Option<Box<dyn Destination>> {
         config::Spec::Https(_) => Some(Box::new(https::HttpsEndpoint::new(dest.clone()))),
         config::Spec::AzureTable(_) => None,
         config::Spec::Dynamics(_) => None,
-        config::Spec::Salesforce(_) => None,
-        config::Spec::Marketo(_) => None,
+        config::Spec::Salesforce(_) => Some(Box::new(salesforce::Salesforce::new(dest.clone()))),
+        config::Spec::Marketo(_) => Some(Box::new(marketo::Marketo::new(dest.clone()))),
         config::Spec::AzureBlob(_) | config::Spec::Nothing { .. } => None,
     }
 }

@@ -5,3 +5,5 @@ mod support;
 
 mod cli;
 mod lead;
+mod marketo;
+mod salesforce;

@@ -1,0 +1,306 @@
+//! Salesforce destination against the Salesforce emulator: every code it reports, the
+//! healthy paths with and without REST API credentials, and the form as sent.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::http::request::Parts;
+use hyper::{Request, Response};
+use leadcheck::config::model::{self as model, Common, Destination, SecretField, Spec};
+use leadcheck::destination::{for_config, Ctx, Run};
+use leadcheck::lead::Lead;
+use leadcheck::net::{Net, NetOptions, ProxySettings};
+use leadcheck::report::{Severity, Status};
+use leadcheck::sandbox::salesforce::{self as emu, Scenario};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The documented sample's ticks.
+pub const T: u64 = 636_573_304_831_318_844;
+
+/// Serves `handle` on 127.0.0.1 (a free port) until the runtime ends.
+pub async fn serve<F>(handle: F) -> SocketAddr
+where
+    F: Fn(&Parts, &[u8]) -> Response<Full<Bytes>> + Send + Sync + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let handle = Arc::new(handle);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let handle = handle.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+                    let handle = handle.clone();
+                    async move {
+                        let (parts, body) = req.into_parts();
+                        let body = body.collect().await?.to_bytes();
+                        Ok::<_, hyper::Error>(handle(&parts, &body))
+                    }
+                });
+                let io = hyper_util::rt::TokioIo::new(stream);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, svc)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// Runs one destination's diagnosis in-process with a `deadline` in seconds.
+pub async fn diagnose(dest: &Destination, cleanup: bool, deadline: u64) -> Run {
+    let opts = NetOptions {
+        proxy: ProxySettings::none(),
+        ..NetOptions::new(
+            Duration::from_secs(5),
+            tokio::time::Instant::now() + Duration::from_secs(deadline),
+        )
+    };
+    let net = Net::new(opts).expect("net");
+    let mut ctx = Ctx::new(
+        net,
+        Lead::new(Some(T), Some("Contoso Test")),
+        dest.name.clone(),
+    );
+    ctx.cleanup = cleanup;
+    let mut run = Run::new();
+    for_config(dest)
+        .expect("a destination")
+        .diagnose(&ctx, &mut run)
+        .await;
+    run
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn dest(addr: SocketAddr, api: bool) -> Destination {
+    Destination {
+        name: "sf".into(),
+        spec: Spec::Salesforce(model::Salesforce {
+            object_identifier: Some(emu::OID.into()),
+            endpoint: Some(format!(
+                "http://{addr}/servlet/servlet.WebToLead?encoding=UTF-8"
+            )),
+            api_instance_url: api.then(|| format!("http://{addr}")),
+            api_access_token: api.then(|| SecretField::plain(emu::TOKEN)),
+        }),
+        common: Common::default(),
+        locations: BTreeMap::new(),
+        location: None,
+    }
+}
+
+/// Runs against a fresh emulator; the run and the emulator.
+fn check(
+    scenario: Scenario,
+    api: bool,
+    cleanup: bool,
+    deadline: u64,
+) -> (Run, Arc<emu::Salesforce>) {
+    runtime().block_on(async {
+        let sf = Arc::new(emu::Salesforce::new(scenario));
+        let s = sf.clone();
+        let addr = serve(move |p, b| s.handle(p, b)).await;
+        (diagnose(&dest(addr, api), cleanup, deadline).await, sf)
+    })
+}
+
+fn status_of(run: &Run, id: &str) -> Option<Status> {
+    run.checks.iter().find(|c| c.id == id).map(|c| c.status)
+}
+
+fn codes(run: &Run) -> Vec<(&str, Severity)> {
+    run.findings
+        .iter()
+        .map(|f| (f.code.as_str(), f.severity))
+        .collect()
+}
+
+fn scenario(code: &str) -> Scenario {
+    Scenario::from_code(code).expect("a scenario")
+}
+
+#[test]
+fn without_api_the_lead_is_sent_and_verify_is_a_skip() {
+    let (run, sf) = check(Scenario::default(), false, true, 30);
+    assert_eq!(
+        status_of(&run, "send"),
+        Some(Status::Pass),
+        "{:#?}",
+        run.checks
+    );
+    let verify = run
+        .checks
+        .iter()
+        .find(|c| c.id == "verify")
+        .expect("verify step");
+    assert_eq!(verify.status, Status::Skip);
+    assert!(
+        verify.detail.contains("cannot be verified") && verify.detail.contains("e-mails"),
+        "{}",
+        verify.detail
+    );
+    assert_eq!(status_of(&run, "cleanup"), Some(Status::Skip));
+    assert_eq!(status_of(&run, "describe"), None);
+    assert!(run.findings.is_empty(), "{:?}", run.findings);
+    assert_eq!(run.status(false), Status::Pass);
+    assert!(run.test_lead.sent);
+    assert_eq!(run.test_lead.verified, None);
+    assert_eq!(run.test_lead.cleaned_up, None);
+    assert_eq!(sf.posted().len(), 1);
+}
+
+#[test]
+fn the_form_is_the_documented_test_lead_field_by_field() {
+    let (_, sf) = check(Scenario::default(), false, false, 30);
+    let posted = sf.posted();
+    let form: BTreeMap<&str, &str> = posted[0]
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let m = "MSFT_TEST_636573304831318844";
+    let expected: BTreeMap<&str, String> = [
+        ("oid", emu::OID.to_string()),
+        ("first_name", m.into()),
+        ("last_name", m.into()),
+        ("email", format!("{m}@test.com")),
+        ("company", m.into()),
+        ("title", m.into()),
+        ("phone", "1234567890".into()),
+        ("country", "US".into()),
+        ("description", m.into()),
+        ("lead_source", format!("{m}-{m}|Contoso Test")),
+        ("encoding", "UTF-8".into()),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(form.len(), expected.len(), "{form:?}");
+    for (k, v) in &expected {
+        assert_eq!(form.get(k), Some(&v.as_str()), "field {k}");
+    }
+}
+
+#[test]
+fn with_api_the_lead_is_found_and_only_it_is_deleted() {
+    let (run, _) = check(Scenario::default(), true, true, 30);
+    for step in ["describe", "limit", "send", "verify", "cleanup"] {
+        assert_eq!(
+            status_of(&run, step),
+            Some(Status::Pass),
+            "{step}: {:#?}",
+            run.checks
+        );
+    }
+    let verify = run
+        .checks
+        .iter()
+        .find(|c| c.id == "verify")
+        .expect("verify");
+    // Web-to-lead is asynchronous: the emulator misses the first query.
+    assert!(verify.detail.contains("query 2"), "{}", verify.detail);
+    let id = run.test_lead.id.clone().expect("an id");
+    assert!(id.starts_with("00Q"), "{id}");
+    assert_eq!(run.test_lead.verified, Some(true));
+    assert_eq!(run.test_lead.cleaned_up, Some(true));
+    assert!(run.findings.is_empty(), "{:?}", run.findings);
+}
+
+#[test]
+fn lc501_required_picklist_is_predicted_before_sending() {
+    let (run, sf) = check(scenario("LC501"), true, false, 30);
+    assert_eq!(codes(&run), vec![("LC501", Severity::Error)]);
+    assert!(run.findings[0].evidence.contains(emu::REQUIRED_PICKLIST));
+    assert_eq!(status_of(&run, "describe"), Some(Status::Fail));
+    assert!(sf.posted().is_empty(), "nothing may be sent");
+    assert!(!run.test_lead.sent);
+    assert_eq!(run.status(false), Status::Fail);
+}
+
+#[test]
+fn lc502_is_processed_exception() {
+    let (run, _) = check(scenario("LC502"), false, false, 30);
+    assert_eq!(codes(&run), vec![("LC502", Severity::Error)]);
+    assert!(run.findings[0]
+        .evidence
+        .contains("Exception:common.exception.SalesforceGenericException"));
+    assert_eq!(status_of(&run, "send"), Some(Status::Fail));
+    assert!(!run.test_lead.sent);
+}
+
+#[test]
+fn lc502_also_for_a_wrong_oid() {
+    runtime().block_on(async {
+        let sf = Arc::new(emu::Salesforce::new(Scenario::default()));
+        let s = sf.clone();
+        let addr = serve(move |p, b| s.handle(p, b)).await;
+        let mut d = dest(addr, false);
+        if let Spec::Salesforce(s) = &mut d.spec {
+            s.object_identifier = Some("00D000000000001".into());
+        }
+        let run = diagnose(&d, false, 30).await;
+        assert_eq!(codes(&run), vec![("LC502", Severity::Error)]);
+    });
+}
+
+#[test]
+fn lc508_taken_but_never_found() {
+    // A short deadline keeps the read-back loop short; it stops before the deadline.
+    let (run, _) = check(scenario("LC508"), true, true, 5);
+    assert_eq!(codes(&run), vec![("LC508", Severity::Error)]);
+    assert_eq!(status_of(&run, "send"), Some(Status::Pass));
+    assert_eq!(status_of(&run, "verify"), Some(Status::Fail));
+    assert_eq!(status_of(&run, "cleanup"), None);
+    assert_eq!(run.test_lead.verified, Some(false));
+}
+
+#[test]
+fn lc319_token_refused() {
+    let (run, sf) = check(scenario("LC319"), true, false, 30);
+    assert_eq!(codes(&run), vec![("LC319", Severity::Error)]);
+    assert!(
+        run.findings[0].evidence.contains("INVALID_SESSION_ID"),
+        "{}",
+        run.findings[0].evidence
+    );
+    assert!(sf.posted().is_empty());
+}
+
+#[test]
+fn lc514_daily_limit_is_a_warning_and_the_queued_lead_is_not_lc508() {
+    let (run, _) = check(scenario("LC514"), true, false, 5);
+    assert_eq!(codes(&run), vec![("LC514", Severity::Warning)]);
+    assert_eq!(status_of(&run, "limit"), Some(Status::Warn));
+    assert_eq!(status_of(&run, "verify"), Some(Status::Skip));
+    assert_eq!(run.status(false), Status::Warn);
+}
+
+#[test]
+fn a_lead_that_existed_before_is_not_deleted() {
+    // Two runs with the same ticks: the second must find and delete only its own lead.
+    runtime().block_on(async {
+        let sf = Arc::new(emu::Salesforce::new(Scenario::default()));
+        let s = sf.clone();
+        let addr = serve(move |p, b| s.handle(p, b)).await;
+        let first = diagnose(&dest(addr, true), false, 30).await;
+        let second = diagnose(&dest(addr, true), true, 30).await;
+        let (a, b) = (
+            first.test_lead.id.expect("first id"),
+            second.test_lead.id.expect("second id"),
+        );
+        assert_ne!(a, b);
+        assert_eq!(second.test_lead.cleaned_up, Some(true));
+        let again = diagnose(&dest(addr, true), false, 30).await;
+        // The first lead is still there: the third run sees it as existing, finds its own.
+        assert_ne!(again.test_lead.id.as_deref(), Some(a.as_str()));
+    });
+}
