@@ -8,9 +8,9 @@
 //! The research is silent on the asset API; `form/{id}/fields.json` is kept to the fields
 //! leadcheck reads (`id`, `label`, `dataType`, `required`), and a missing form answers 610.
 
+use super::{entry_name, Builder, DestinationEntry, Emulator, Family, Reply, Request, Scenario};
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::http::request::Parts;
 use hyper::http::{header, Method, Response, StatusCode};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -52,7 +52,7 @@ const FORM: [(&str, &str, &str); 8] = [
 
 /// The failures the emulator can reproduce.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Scenario {
+pub struct Faults {
     /// LC318: the client credentials are refused (HTTP 401 on the token call).
     pub refuse_client: bool,
     /// LC318 too: every token it hands out is already expired (602).
@@ -75,9 +75,9 @@ pub struct Scenario {
     pub drop_silently: bool,
 }
 
-impl Scenario {
-    pub fn from_code(code: &str) -> Option<Scenario> {
-        let mut s = Scenario::default();
+impl Faults {
+    pub fn from_code(code: &str) -> Option<Faults> {
+        let mut s = Faults::default();
         match code {
             "LC318" => s.refuse_client = true,
             "LC408" => s.deny_forms = true,
@@ -92,13 +92,13 @@ impl Scenario {
         Some(s)
     }
 
-    /// The codes [`Scenario::from_code`] knows.
+    /// The codes [`Faults::from_code`] knows.
     pub const CODES: [&'static str; 8] = [
         "LC318", "LC408", "LC509", "LC510", "LC511", "LC512", "LC513", "LC508",
     ];
 
-    pub fn merge(self, o: Scenario) -> Scenario {
-        Scenario {
+    pub fn merge(self, o: Faults) -> Faults {
+        Faults {
             refuse_client: self.refuse_client || o.refuse_client,
             expire_tokens: self.expire_tokens || o.expire_tokens,
             deny_forms: self.deny_forms || o.deny_forms,
@@ -132,20 +132,20 @@ pub struct Marketo {
     pub form_id: u64,
     pub client_id: String,
     pub client_secret: String,
-    pub scenario: Scenario,
+    pub faults: Faults,
     store: Mutex<Store>,
 }
 
 type Resp = Response<Full<Bytes>>;
 
 impl Marketo {
-    pub fn new(scenario: Scenario) -> Marketo {
+    pub fn new(faults: Faults) -> Marketo {
         Marketo {
             munchkin_id: MUNCHKIN_ID.to_string(),
             form_id: FORM_ID,
             client_id: CLIENT_ID.to_string(),
             client_secret: CLIENT_SECRET.to_string(),
-            scenario,
+            faults,
             store: Mutex::new(Store {
                 next: 1000,
                 ..Store::default()
@@ -168,11 +168,12 @@ impl Marketo {
     }
 
     /// Answers one request.
-    pub fn handle(&self, parts: &Parts, body: &[u8]) -> Resp {
-        let path = parts.uri.path();
-        let query = parts.uri.query().unwrap_or("");
+    pub fn respond(&self, req: &Request) -> Resp {
+        let path = req.path.as_str();
+        let query = req.query.as_deref().unwrap_or("");
+        let body = &req.body[..];
         if path == "/identity/oauth/token" {
-            return self.token(parts, query, body);
+            return self.token(req, query);
         }
         if !path.starts_with("/rest/") {
             return plain(StatusCode::NOT_FOUND, "Not Found");
@@ -192,7 +193,7 @@ impl Marketo {
             )
         };
         // The token: the header, or the `access_token` query parameter Marketo is retiring.
-        let auth = parts
+        let auth = req
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -208,25 +209,25 @@ impl Marketo {
         if !self.store().tokens.contains(&token) {
             return failed("601", "Access token invalid");
         }
-        if self.scenario.expire_tokens {
+        if self.faults.expire_tokens {
             return failed("602", "Access token expired");
         }
 
         let form_fields = path
             .strip_prefix("/rest/asset/v1/form/")
             .and_then(|t| t.strip_suffix("/fields.json"));
-        match (&parts.method, path) {
+        match (&req.method, path) {
             (&Method::GET, _) if form_fields.is_some() => {
-                if self.scenario.deny_forms {
+                if self.faults.deny_forms {
                     return failed("603", "Access denied");
                 }
                 let asked = form_fields.unwrap_or_default();
-                if self.scenario.no_form || asked.parse::<u64>().ok() != Some(self.form_id) {
+                if self.faults.no_form || asked.parse::<u64>().ok() != Some(self.form_id) {
                     return failed("610", "Requested resource not found");
                 }
                 let result: Vec<Value> = FORM
                     .iter()
-                    .filter(|(id, _, _)| !(self.scenario.no_lead_source && *id == "LeadSource"))
+                    .filter(|(id, _, _)| !(self.faults.no_lead_source && *id == "LeadSource"))
                     .map(|(id, label, kind)| {
                         json!({
                             "id": id,
@@ -244,16 +245,16 @@ impl Marketo {
                 )
             }
             (&Method::POST, "/rest/v1/leads/submitForm.json") => {
-                if self.scenario.rate_limited {
+                if self.faults.rate_limited {
                     return failed("606", "Max rate limit '100' exceeded with in '20' secs");
                 }
-                if self.scenario.quota_used {
+                if self.faults.quota_used {
                     return failed("607", "Daily quota reached");
                 }
                 let Ok(req) = serde_json::from_slice::<Value>(body) else {
                     return failed("609", "Invalid JSON");
                 };
-                if req["formId"].as_u64() != Some(self.form_id) || self.scenario.no_form {
+                if req["formId"].as_u64() != Some(self.form_id) || self.faults.no_form {
                     return failed("610", "Requested resource not found");
                 }
                 let Some(input) = req["input"].as_array() else {
@@ -269,7 +270,7 @@ impl Marketo {
                     store.submitted.push(fields.clone());
                     let known = |k: &str| {
                         LEAD_FIELDS.contains(&k)
-                            && !(self.scenario.missing_field && k == "leadSource")
+                            && !(self.faults.missing_field && k == "leadSource")
                     };
                     if let Some(bad) = fields.keys().find(|k| !known(k)) {
                         results.push(json!({"status": "skipped", "reasons": [{"code": "1006", "message": format!("Field '{bad}' not found")}]}));
@@ -306,7 +307,7 @@ impl Marketo {
                     } else {
                         store.next += 1;
                         let id = store.next;
-                        if !self.scenario.drop_silently {
+                        if !self.faults.drop_silently {
                             store.leads.insert(id, values);
                         }
                         results.push(json!({"id": id, "status": "created"}));
@@ -315,7 +316,7 @@ impl Marketo {
                 json_ok(json!({"requestId": request_id, "result": results, "success": true}))
             }
             (&Method::GET, "/rest/v1/leads.json") => {
-                if self.scenario.deny_read {
+                if self.faults.deny_read {
                     return failed("603", "Access denied");
                 }
                 let q = query.as_bytes();
@@ -400,13 +401,13 @@ impl Marketo {
             .collect()
     }
 
-    fn token(&self, parts: &Parts, query: &str, body: &[u8]) -> Resp {
+    fn token(&self, req: &Request, query: &str) -> Resp {
         self.store().token_queries.push(query.to_string());
         // Parameters from the query (documented) or a form body (what leadcheck sends).
         let get = |k: &str| {
             param(query.as_bytes(), k).or_else(|| {
-                if parts.method == Method::POST {
-                    param(body, k)
+                if req.method == Method::POST {
+                    param(&req.body, k)
                 } else {
                     None
                 }
@@ -418,7 +419,7 @@ impl Marketo {
                 json!({"error": "unsupported_grant_type", "error_description": "Unsupported grant type"}),
             );
         }
-        let ok = !self.scenario.refuse_client
+        let ok = !self.faults.refuse_client
             && get("client_id").as_deref() == Some(self.client_id.as_str())
             && get("client_secret").as_deref() == Some(self.client_secret.as_str());
         if !ok {
@@ -432,6 +433,90 @@ impl Marketo {
         json_ok(
             json!({"access_token": token, "token_type": "bearer", "expires_in": 3599, "scope": "leadcheck-api@sandbox.example"}),
         )
+    }
+}
+
+impl Emulator for Marketo {
+    fn handle(&self, req: &Request) -> Reply {
+        Reply::Now(self.respond(req))
+    }
+}
+
+/// The sandbox's Marketo instances: a healthy one and one per scenario.
+pub struct MarketoFamily;
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        code: "LC318",
+        what: "the client ID or secret is refused (HTTP 401 invalid_client)",
+    },
+    Scenario {
+        code: "LC408",
+        what: "the API user's role may not read the form (603 Access denied)",
+    },
+    Scenario {
+        code: "LC508",
+        what: "Submit Form says created, but the lead is never found",
+    },
+    Scenario {
+        code: "LC509",
+        what: "the rate limit is hit on Submit Form (606)",
+    },
+    Scenario {
+        code: "LC510",
+        what: "the daily API quota is used up (607)",
+    },
+    Scenario {
+        code: "LC511",
+        what: "the form does not exist (610)",
+    },
+    Scenario {
+        code: "LC512",
+        what: "the form has no Lead Source field",
+    },
+    Scenario {
+        code: "LC513",
+        what: "Submit Form skips the lead: 1006 Field 'leadSource' not found",
+    },
+];
+
+impl Family for MarketoFamily {
+    fn name(&self) -> &'static str {
+        "marketo"
+    }
+
+    fn scenarios(&self) -> &'static [Scenario] {
+        SCENARIOS
+    }
+
+    fn build(&self, wanted: &[&'static str], sb: &mut Builder) -> std::io::Result<()> {
+        for code in std::iter::once(None).chain(wanted.iter().copied().map(Some)) {
+            let faults = match code {
+                None => Faults::default(),
+                Some(c) => match Faults::from_code(c) {
+                    Some(f) => f,
+                    None => continue,
+                },
+            };
+            let name = entry_name("marketo", code);
+            let slot = sb.bind()?;
+            let url = slot.url().to_string();
+            sb.serve(slot, &name, Marketo::new(faults));
+            let what = code
+                .and_then(|c| SCENARIOS.iter().find(|s| s.code == c))
+                .map_or("a Marketo instance whose form takes the lead", |s| s.what);
+            sb.destination(
+                DestinationEntry::new(name, "marketo")
+                    .field("munchkin_id", MUNCHKIN_ID)
+                    .field("form_id", FORM_ID.to_string())
+                    .field("client_id", CLIENT_ID)
+                    .secret("client_secret", CLIENT_SECRET)
+                    .field("endpoint", url)
+                    .note(what)
+                    .expect(code),
+            );
+        }
+        Ok(())
     }
 }
 
@@ -465,7 +550,6 @@ fn plain(status: StatusCode, text: &'static str) -> Resp {
 mod tests {
     use super::*;
     use http_body_util::BodyExt;
-    use hyper::http::Request;
 
     fn call(
         m: &Marketo,
@@ -474,12 +558,19 @@ mod tests {
         token: Option<&str>,
         body: &str,
     ) -> (StatusCode, Value) {
-        let mut b = Request::builder().method(method).uri(uri);
+        let mut b = hyper::http::Request::builder().method(method).uri(uri);
         if let Some(t) = token {
             b = b.header("Authorization", format!("Bearer {t}"));
         }
         let (parts, ()) = b.body(()).unwrap().into_parts();
-        let resp = m.handle(&parts, body.as_bytes());
+        let req = Request {
+            method: parts.method,
+            path: parts.uri.path().to_string(),
+            query: parts.uri.query().map(str::to_string),
+            headers: parts.headers,
+            body: Bytes::from(body.to_string()),
+        };
+        let resp = m.respond(&req);
         let status = resp.status();
         let bytes = futures_util::FutureExt::now_or_never(resp.into_body().collect())
             .unwrap()
@@ -516,7 +607,7 @@ mod tests {
 
     #[test]
     fn healthy_round_trip() {
-        let m = Marketo::new(Scenario::default());
+        let m = Marketo::new(Faults::default());
         let t = token(&m);
         let (_, v) = call(
             &m,
@@ -563,7 +654,7 @@ mod tests {
 
     #[test]
     fn token_errors() {
-        let m = Marketo::new(Scenario::from_code("LC318").unwrap());
+        let m = Marketo::new(Faults::from_code("LC318").unwrap());
         let body = format!(
             "grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={CLIENT_SECRET}"
         );
@@ -573,7 +664,7 @@ mod tests {
             v,
             json!({"error": "invalid_client", "error_description": "Bad client credentials"})
         );
-        let m = Marketo::new(Scenario::default());
+        let m = Marketo::new(Faults::default());
         let (_, v) = call(
             &m,
             "GET",
@@ -593,18 +684,18 @@ mod tests {
             "",
         );
         assert_eq!(v["errors"][0]["code"], "600");
-        let m = Marketo::new(Scenario {
+        let m = Marketo::new(Faults {
             expire_tokens: true,
-            ..Scenario::default()
+            ..Faults::default()
         });
         let t = token(&m);
         assert_eq!(submit(&m, &t)["errors"][0]["code"], "602");
     }
 
     #[test]
-    fn scenario_errors() {
+    fn faults_errors() {
         let code = |s: &str, f: &dyn Fn(&Marketo, &str) -> Value| {
-            let m = Marketo::new(Scenario::from_code(s).unwrap());
+            let m = Marketo::new(Faults::from_code(s).unwrap());
             let t = token(&m);
             f(&m, &t)
         };
@@ -637,7 +728,7 @@ mod tests {
             v["result"][0]["reasons"][0],
             json!({"code": "1006", "message": "Field 'leadSource' not found"})
         );
-        let m = Marketo::new(Scenario::default());
+        let m = Marketo::new(Faults::default());
         let t = token(&m);
         assert_eq!(
             call(

@@ -56,6 +56,8 @@ pub fn families() -> Vec<Box<dyn Family>> {
     vec![
         Box::new(dynamics::DynamicsFamily),
         Box::new(https::HttpsFamily),
+        Box::new(salesforce::SalesforceFamily),
+        Box::new(marketo::MarketoFamily),
     ]
 }
 

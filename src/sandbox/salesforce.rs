@@ -14,9 +14,9 @@
 //! with `nillable`, `defaultedOnCreate`, `createable`, `type`), `DELETE sobjects/Lead/<id>`,
 //! and the 401 `INVALID_SESSION_ID` body for a refused token.
 
+use super::{entry_name, Builder, DestinationEntry, Emulator, Family, Reply, Request, Scenario};
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::http::request::Parts;
 use hyper::http::{header, Method, Response, StatusCode};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -34,12 +34,12 @@ pub const OID: &str = "00D5e000000SbxQ";
 pub const TOKEN: &str = "00D5e000000SbxQ!AQ4AQFakeSessionTokenForTheSandbox";
 /// Web-to-lead daily limit (protocols.md §3).
 pub const DAILY_LIMIT: u32 = 500;
-/// The required picklist the LC501 scenario adds to the Lead object.
+/// The required picklist the LC501 faults adds to the Lead object.
 pub const REQUIRED_PICKLIST: &str = "Partner_Region__c";
 
 /// The failures the emulator can reproduce (catalog codes).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Scenario {
+pub struct Faults {
     /// LC501: a required picklist on Lead; web-to-lead refuses leads without it.
     pub required_picklist: bool,
     /// LC502: web-to-lead refuses every lead (off, or reCAPTCHA on).
@@ -52,10 +52,10 @@ pub struct Scenario {
     pub refuse_token: bool,
 }
 
-impl Scenario {
-    /// The scenario of a catalog code, if the emulator reproduces it.
-    pub fn from_code(code: &str) -> Option<Scenario> {
-        let mut s = Scenario::default();
+impl Faults {
+    /// The faults of a catalog code, if the emulator reproduces it.
+    pub fn from_code(code: &str) -> Option<Faults> {
+        let mut s = Faults::default();
         match code {
             "LC501" => s.required_picklist = true,
             "LC502" => s.refuse_all = true,
@@ -67,12 +67,12 @@ impl Scenario {
         Some(s)
     }
 
-    /// The codes [`Scenario::from_code`] knows.
+    /// The codes [`Faults::from_code`] knows.
     pub const CODES: [&'static str; 5] = ["LC501", "LC502", "LC508", "LC514", "LC319"];
 
-    /// Both scenarios at once.
-    pub fn merge(self, o: Scenario) -> Scenario {
-        Scenario {
+    /// Both faultss at once.
+    pub fn merge(self, o: Faults) -> Faults {
+        Faults {
             required_picklist: self.required_picklist || o.required_picklist,
             refuse_all: self.refuse_all || o.refuse_all,
             drop_silently: self.drop_silently || o.drop_silently,
@@ -104,7 +104,7 @@ struct Store {
 pub struct Salesforce {
     pub oid: String,
     pub token: String,
-    pub scenario: Scenario,
+    pub faults: Faults,
     store: Mutex<Store>,
 }
 
@@ -125,11 +125,11 @@ const FORM_FIELDS: [(&str, &str); 10] = [
 ];
 
 impl Salesforce {
-    pub fn new(scenario: Scenario) -> Salesforce {
+    pub fn new(faults: Faults) -> Salesforce {
         Salesforce {
             oid: OID.to_string(),
             token: TOKEN.to_string(),
-            scenario,
+            faults,
             store: Mutex::new(Store::default()),
         }
     }
@@ -145,23 +145,23 @@ impl Salesforce {
     }
 
     /// Answers one request.
-    pub fn handle(&self, parts: &Parts, body: &[u8]) -> Resp {
-        let path = parts.uri.path();
+    pub fn respond(&self, req: &Request) -> Resp {
+        let path = req.path.as_str();
         if path == SERVLET_PATH {
-            return self.web_to_lead(parts, body);
+            return self.web_to_lead(req);
         }
         if let Some(rest) = path.strip_prefix("/services/data/") {
-            return self.rest(parts, rest);
+            return self.rest(req, rest);
         }
         not_found()
     }
 
-    fn web_to_lead(&self, parts: &Parts, body: &[u8]) -> Resp {
-        if parts.method != Method::POST {
+    fn web_to_lead(&self, req: &Request) -> Resp {
+        if req.method != Method::POST {
             // A browser GET of the servlet gets the same blank page; nothing is created.
             return servlet(false);
         }
-        let form: Vec<(String, String)> = url::form_urlencoded::parse(body)
+        let form: Vec<(String, String)> = url::form_urlencoded::parse(&req.body)
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
         let get = |name: &str| {
@@ -172,16 +172,16 @@ impl Salesforce {
         };
         let mut store = self.store();
         store.posted.push(form.clone());
-        let refused = self.scenario.refuse_all
+        let refused = self.faults.refuse_all
             || get("oid") != self.oid
             // LastName and Company are required on every Lead.
             || get("last_name").is_empty()
             || get("company").is_empty()
-            || (self.scenario.required_picklist && get(REQUIRED_PICKLIST).is_empty());
+            || (self.faults.required_picklist && get(REQUIRED_PICKLIST).is_empty());
         if refused {
             return servlet(false);
         }
-        if self.scenario.drop_silently || self.scenario.daily_limit_reached {
+        if self.faults.drop_silently || self.faults.daily_limit_reached {
             // Taken, but no lead: a rule dropped it, or it waits in the pending queue.
             return servlet(true);
         }
@@ -201,14 +201,14 @@ impl Salesforce {
         servlet(true)
     }
 
-    fn rest(&self, parts: &Parts, rest: &str) -> Resp {
+    fn rest(&self, req: &Request, rest: &str) -> Resp {
         let Some((version, tail)) = rest.split_once('/') else {
             return not_found();
         };
         if !version.starts_with('v') {
             return not_found();
         }
-        let auth = parts
+        let auth = req
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -217,15 +217,15 @@ impl Salesforce {
             .strip_prefix("Bearer ")
             .or_else(|| auth.strip_prefix("OAuth "))
             .unwrap_or("");
-        if self.scenario.refuse_token || token != self.token {
+        if self.faults.refuse_token || token != self.token {
             return rest_json(
                 StatusCode::UNAUTHORIZED,
                 json!([{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]),
             );
         }
-        match (&parts.method, tail) {
+        match (&req.method, tail) {
             (&Method::GET, "query") | (&Method::GET, "query/") => {
-                let q = url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+                let q = url::form_urlencoded::parse(req.query.as_deref().unwrap_or("").as_bytes())
                     .find(|(k, _)| k == "q")
                     .map(|(_, v)| v.into_owned())
                     .unwrap_or_default();
@@ -305,7 +305,7 @@ impl Salesforce {
             .map(|re| re.is_match(q))
             .unwrap_or(false);
         if org {
-            let today = if self.scenario.daily_limit_reached {
+            let today = if self.faults.daily_limit_reached {
                 DAILY_LIMIT
             } else {
                 self.store().today
@@ -343,7 +343,7 @@ impl Salesforce {
             ("Status", "picklist", false, true, true),
             ("CreatedDate", "datetime", false, true, false),
         ];
-        if self.scenario.required_picklist {
+        if self.faults.required_picklist {
             fields.push((REQUIRED_PICKLIST, "picklist", false, false, true));
         }
         let fields: Vec<Value> = fields
@@ -370,6 +370,90 @@ impl Salesforce {
             })
             .collect();
         json!({"name": "Lead", "label": "Lead", "createable": true, "deletable": true, "queryable": true, "fields": fields})
+    }
+}
+
+impl Emulator for Salesforce {
+    fn handle(&self, req: &Request) -> Reply {
+        Reply::Now(self.respond(req))
+    }
+}
+
+/// The sandbox's Salesforce orgs: a healthy one with REST API credentials, a healthy one
+/// without (web-to-lead only, as most Partner Center configs), and one per scenario.
+pub struct SalesforceFamily;
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        code: "LC319",
+        what: "the REST API refuses the access token (INVALID_SESSION_ID)",
+    },
+    Scenario {
+        code: "LC501",
+        what: "a required picklist field on Lead that web-to-lead cannot fill",
+    },
+    Scenario {
+        code: "LC502",
+        what: "web-to-lead refuses every lead (Is-Processed: ... SalesforceGenericException)",
+    },
+    Scenario {
+        code: "LC508",
+        what: "web-to-lead takes the lead, but no Lead is ever created",
+    },
+    Scenario {
+        code: "LC514",
+        what: "the web-to-lead daily limit is used up; leads wait in the pending queue",
+    },
+];
+
+impl Family for SalesforceFamily {
+    fn name(&self) -> &'static str {
+        "salesforce"
+    }
+
+    fn scenarios(&self) -> &'static [Scenario] {
+        SCENARIOS
+    }
+
+    fn build(&self, wanted: &[&'static str], sb: &mut Builder) -> std::io::Result<()> {
+        let healthy = [(None, true), (None, false)];
+        let scenarios = wanted.iter().map(|c| (Some(*c), true));
+        for (code, api) in healthy.into_iter().chain(scenarios) {
+            let faults = match code {
+                None => Faults::default(),
+                Some(c) => match Faults::from_code(c) {
+                    Some(f) => f,
+                    None => continue,
+                },
+            };
+            let name = match (code, api) {
+                (None, false) => "salesforce-web-to-lead-only".to_string(),
+                _ => entry_name("salesforce", code),
+            };
+            let slot = sb.bind()?;
+            let url = slot.url().to_string();
+            sb.serve(slot, &name, Salesforce::new(faults));
+            let what = code
+                .and_then(|c| SCENARIOS.iter().find(|s| s.code == c))
+                .map_or(
+                    if api {
+                        "a Salesforce org: web-to-lead plus the REST API to verify and clean up"
+                    } else {
+                        "a Salesforce org, web-to-lead only: arrival cannot be verified"
+                    },
+                    |s| s.what,
+                );
+            let mut entry = DestinationEntry::new(name, "salesforce")
+                .field("object_identifier", OID)
+                .field("endpoint", format!("{url}{SERVLET_PATH}?encoding=UTF-8"));
+            if api {
+                entry = entry
+                    .field("api_instance_url", url.clone())
+                    .secret("api_access_token", TOKEN);
+            }
+            sb.destination(entry.note(what).expect(code));
+        }
+        Ok(())
     }
 }
 
@@ -403,7 +487,6 @@ fn not_found() -> Resp {
 mod tests {
     use super::*;
     use http_body_util::BodyExt;
-    use hyper::http::Request;
 
     fn call(
         sf: &Salesforce,
@@ -412,12 +495,19 @@ mod tests {
         token: Option<&str>,
         body: &str,
     ) -> (StatusCode, String, String) {
-        let mut b = Request::builder().method(method).uri(uri);
+        let mut b = hyper::http::Request::builder().method(method).uri(uri);
         if let Some(t) = token {
             b = b.header("Authorization", format!("Bearer {t}"));
         }
         let (parts, ()) = b.body(()).unwrap().into_parts();
-        let resp = sf.handle(&parts, body.as_bytes());
+        let req = Request {
+            method: parts.method,
+            path: parts.uri.path().to_string(),
+            query: parts.uri.query().map(str::to_string),
+            headers: parts.headers,
+            body: Bytes::from(body.to_string()),
+        };
+        let resp = sf.respond(&req);
         let status = resp.status();
         let processed = resp
             .headers()
@@ -441,7 +531,7 @@ mod tests {
 
     #[test]
     fn a_lead_posted_is_found_on_the_second_query_and_deleted() {
-        let sf = Salesforce::new(Scenario::default());
+        let sf = Salesforce::new(Faults::default());
         let (s, p, b) = call(&sf, "POST", URL, None, FORM);
         assert_eq!((s, p.as_str(), b.as_str()), (StatusCode::OK, "true", ""));
         let (_, _, b) = call(&sf, "GET", Q, Some(TOKEN), "");
@@ -472,15 +562,15 @@ mod tests {
 
     #[test]
     fn refusals_are_http_200_with_the_exception_header() {
-        let sf = Salesforce::new(Scenario::default());
+        let sf = Salesforce::new(Faults::default());
         let wrong_oid = FORM.replace("00D5e000000SbxQ", "00D000000000000");
         assert_eq!(call(&sf, "POST", URL, None, &wrong_oid).1, REFUSED);
         let no_company = FORM.replace("&company=C", "");
         let (s, p, _) = call(&sf, "POST", URL, None, &no_company);
         assert_eq!((s, p.as_str()), (StatusCode::OK, REFUSED));
-        let sf = Salesforce::new(Scenario::from_code("LC502").unwrap());
+        let sf = Salesforce::new(Faults::from_code("LC502").unwrap());
         assert_eq!(call(&sf, "POST", URL, None, FORM).1, REFUSED);
-        let sf = Salesforce::new(Scenario::from_code("LC501").unwrap());
+        let sf = Salesforce::new(Faults::from_code("LC501").unwrap());
         assert_eq!(call(&sf, "POST", URL, None, FORM).1, REFUSED);
         let (_, _, b) = call(
             &sf,
@@ -508,14 +598,14 @@ mod tests {
 
     #[test]
     fn a_bad_token_is_invalid_session_id() {
-        let sf = Salesforce::new(Scenario::default());
+        let sf = Salesforce::new(Faults::default());
         let (s, _, b) = call(&sf, "GET", Q, Some("nope"), "");
         assert_eq!(s, StatusCode::UNAUTHORIZED);
         assert_eq!(
             b,
             r#"[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]"#
         );
-        let sf = Salesforce::new(Scenario::from_code("LC319").unwrap());
+        let sf = Salesforce::new(Faults::from_code("LC319").unwrap());
         assert_eq!(
             call(&sf, "GET", Q, Some(TOKEN), "").0,
             StatusCode::UNAUTHORIZED
@@ -524,7 +614,7 @@ mod tests {
 
     #[test]
     fn daily_limit_queues_and_reports() {
-        let sf = Salesforce::new(Scenario::from_code("LC514").unwrap());
+        let sf = Salesforce::new(Faults::from_code("LC514").unwrap());
         assert_eq!(call(&sf, "POST", URL, None, FORM).1, "true");
         let q = "/services/data/v60.0/query?q=SELECT+DailyWebToLeadCount%2C+DailyWebToLeadLimit+FROM+Organization";
         let (_, _, b) = call(&sf, "GET", q, Some(TOKEN), "");

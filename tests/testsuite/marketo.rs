@@ -5,7 +5,7 @@ use crate::salesforce::{diagnose, runtime, serve};
 use leadcheck::config::model::{self as model, Common, Destination, SecretField, Spec};
 use leadcheck::destination::Run;
 use leadcheck::report::{Severity, Status};
-use leadcheck::sandbox::marketo::{self as emu, Scenario};
+use leadcheck::sandbox::marketo::{self as emu, Faults as Scenario};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -31,8 +31,7 @@ fn dest(addr: SocketAddr) -> Destination {
 fn check(scenario: Scenario, cleanup: bool, deadline: u64) -> (Run, Arc<emu::Marketo>) {
     runtime().block_on(async {
         let mk = Arc::new(emu::Marketo::new(scenario));
-        let m = mk.clone();
-        let addr = serve(move |p, b| m.handle(p, b)).await;
+        let addr = serve(mk.clone()).await;
         (diagnose(&dest(addr), cleanup, deadline).await, mk)
     })
 }

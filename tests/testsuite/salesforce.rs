@@ -4,14 +4,13 @@
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::http::request::Parts;
-use hyper::{Request, Response};
 use leadcheck::config::model::{self as model, Common, Destination, SecretField, Spec};
 use leadcheck::destination::{for_config, Ctx, Run};
 use leadcheck::lead::Lead;
 use leadcheck::net::{Net, NetOptions, ProxySettings};
 use leadcheck::report::{Severity, Status};
-use leadcheck::sandbox::salesforce::{self as emu, Scenario};
+use leadcheck::sandbox::salesforce::{self as emu, Faults as Scenario};
+use leadcheck::sandbox::{Emulator, Reply};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,26 +19,37 @@ use std::time::Duration;
 /// The documented sample's ticks.
 pub const T: u64 = 636_573_304_831_318_844;
 
-/// Serves `handle` on 127.0.0.1 (a free port) until the runtime ends.
-pub async fn serve<F>(handle: F) -> SocketAddr
-where
-    F: Fn(&Parts, &[u8]) -> Response<Full<Bytes>> + Send + Sync + 'static,
-{
+/// Serves an emulator on 127.0.0.1 (a free port) until the runtime ends.
+pub async fn serve<E: Emulator>(emu: Arc<E>) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let handle = Arc::new(handle);
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let handle = handle.clone();
+            let emu = emu.clone();
             tokio::spawn(async move {
-                let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
-                    let handle = handle.clone();
+                let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+                    let emu = emu.clone();
                     async move {
                         let (parts, body) = req.into_parts();
                         let body = body.collect().await?.to_bytes();
-                        Ok::<_, hyper::Error>(handle(&parts, &body))
+                        let req = leadcheck::sandbox::Request {
+                            method: parts.method,
+                            path: parts.uri.path().to_string(),
+                            query: parts.uri.query().map(str::to_string),
+                            headers: parts.headers,
+                            body,
+                        };
+                        let resp = match emu.handle(&req) {
+                            Reply::Now(r) => r,
+                            Reply::Hang => {
+                                let mut r = hyper::Response::new(Full::new(Bytes::new()));
+                                *r.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+                                r
+                            }
+                        };
+                        Ok::<_, hyper::Error>(resp)
                     }
                 });
                 let io = hyper_util::rt::TokioIo::new(stream);
@@ -109,8 +119,7 @@ fn check(
 ) -> (Run, Arc<emu::Salesforce>) {
     runtime().block_on(async {
         let sf = Arc::new(emu::Salesforce::new(scenario));
-        let s = sf.clone();
-        let addr = serve(move |p, b| s.handle(p, b)).await;
+        let addr = serve(sf.clone()).await;
         (diagnose(&dest(addr, api), cleanup, deadline).await, sf)
     })
 }
@@ -241,8 +250,7 @@ fn lc502_is_processed_exception() {
 fn lc502_also_for_a_wrong_oid() {
     runtime().block_on(async {
         let sf = Arc::new(emu::Salesforce::new(Scenario::default()));
-        let s = sf.clone();
-        let addr = serve(move |p, b| s.handle(p, b)).await;
+        let addr = serve(sf.clone()).await;
         let mut d = dest(addr, false);
         if let Spec::Salesforce(s) = &mut d.spec {
             s.object_identifier = Some("00D000000000001".into());
@@ -289,8 +297,7 @@ fn a_lead_that_existed_before_is_not_deleted() {
     // Two runs with the same ticks: the second must find and delete only its own lead.
     runtime().block_on(async {
         let sf = Arc::new(emu::Salesforce::new(Scenario::default()));
-        let s = sf.clone();
-        let addr = serve(move |p, b| s.handle(p, b)).await;
+        let addr = serve(sf.clone()).await;
         let first = diagnose(&dest(addr, true), false, 30).await;
         let second = diagnose(&dest(addr, true), true, 30).await;
         let (a, b) = (
