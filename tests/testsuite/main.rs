@@ -4,6 +4,10 @@
 mod support;
 
 mod cli;
+mod fakes;
 mod lead;
 mod marketo;
 mod salesforce;
+
+mod diagnose_https;
+mod net;
