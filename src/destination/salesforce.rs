@@ -10,7 +10,7 @@
 
 use super::{probe, record_cleaned, send, BoxFuture, Ctx, Destination, Run, Step};
 use crate::config;
-use crate::net::{sensitive, Response};
+use crate::net::{sensitive, NetError, Response};
 use crate::report::Finding;
 use crate::secret::Secret;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
@@ -90,6 +90,21 @@ enum Rest {
     Refused(String),
     /// Any other answer; the reason, for a `skip`.
     Other(String),
+    /// No answer (DNS, connect, TLS, timeout, the run deadline).
+    Net(NetError),
+}
+
+/// A network failure on the REST API. The API only checks around the delivery, so this is
+/// a warning, except the run deadline, which stops the chain. `true` when the chain goes on.
+fn api_unreachable(run: &mut Run, step: Step, e: &NetError) -> bool {
+    let evidence = format!("the REST API at api_instance_url: {}", e.evidence);
+    if e.code == "LC210" {
+        run.fail(step, evidence.clone(), Finding::error("LC210", evidence));
+        false
+    } else {
+        run.warn(step, evidence.clone(), Finding::warning(e.code, evidence));
+        true
+    }
 }
 
 impl Salesforce {
@@ -253,6 +268,10 @@ impl Salesforce {
                 record_cleaned(ctx, run, false);
                 run.fail(step, e.clone(), Finding::error("LC319", e));
             }
+            Rest::Net(e) => {
+                record_cleaned(ctx, run, false);
+                api_unreachable(run, step, &e);
+            }
             Rest::Other(why) => {
                 record_cleaned(ctx, run, false);
                 run.skip(
@@ -273,6 +292,7 @@ impl Salesforce {
                 run.fail(step, e.clone(), Finding::error("LC319", e));
                 return false;
             }
+            Rest::Net(e) => return api_unreachable(run, step, &e),
             Rest::Other(why) => {
                 run.skip(
                     step,
@@ -376,6 +396,7 @@ impl Salesforce {
                 run.fail(step, e.clone(), Finding::error("LC319", e));
                 None
             }
+            Rest::Net(e) => api_unreachable(run, step, &e).then_some(false),
             Rest::Other(why) => {
                 run.skip(step, format!("the daily limit could not be read ({why})"));
                 Some(false)
@@ -468,6 +489,10 @@ impl Salesforce {
                 Rest::Done => {}
                 Rest::Refused(e) => {
                     run.fail(step, e.clone(), Finding::error("LC319", e));
+                    return None;
+                }
+                Rest::Net(e) => {
+                    api_unreachable(run, step, &e);
                     return None;
                 }
                 Rest::Other(why) => {
@@ -576,7 +601,7 @@ async fn api_call(
     };
     let resp = match ctx.net.send(req).await {
         Ok(r) => r,
-        Err(e) => return Rest::Other(format!("{}: {}", e.code, e.evidence)),
+        Err(e) => return Rest::Net(e),
     };
     let status = resp.status.as_u16();
     let error = || {
