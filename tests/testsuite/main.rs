@@ -11,3 +11,6 @@ mod salesforce;
 
 mod diagnose_https;
 mod net;
+mod config;
+mod lint;
+mod report;
