@@ -1,7 +1,7 @@
 //! Marketo destination against the Marketo emulator: every code it reports, the healthy
 //! path with cleanup, the fields as submitted, and the client secret kept out of URLs.
 
-use crate::salesforce::{diagnose, runtime, serve};
+use crate::salesforce::{diagnose, rendered, runtime, sandbox_run, serve};
 use leadcheck::config::model::{self as model, Common, Destination, SecretField, Spec};
 use leadcheck::destination::Run;
 use leadcheck::report::{Severity, Status};
@@ -204,4 +204,63 @@ fn no_read_permission_is_a_skip() {
     assert_eq!(status_of(&run, "verify"), Some(Status::Skip));
     assert!(run.findings.is_empty());
     assert_eq!(run.status(false), Status::Pass);
+}
+
+#[test]
+fn every_sandbox_scenario_reports_its_code() {
+    let codes = emu::Faults::CODES;
+    let names: Vec<String> = codes
+        .iter()
+        .map(|c| format!("marketo-{}", c.to_ascii_lowercase()))
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (report, _) = sandbox_run(&codes, &names, false, false);
+    for (code, name) in codes.iter().zip(&names) {
+        let d = report
+            .destinations
+            .iter()
+            .find(|d| d.name == *name)
+            .expect("destination");
+        let got: Vec<&str> = d.findings.iter().map(|f| f.code.as_str()).collect();
+        assert!(
+            got.contains(code),
+            "{name}: expected {code}, got {got:?}: {:#?}",
+            d.checks
+        );
+        assert_eq!(d.status, Status::Fail, "{name}");
+    }
+}
+
+#[test]
+fn sandbox_healthy_instance_passes_and_no_output_holds_the_secret() {
+    let (report, logs) = sandbox_run(&["LC318"], &["marketo", "marketo-lc318"], true, true);
+    let d = report
+        .destinations
+        .iter()
+        .find(|d| d.name == "marketo")
+        .unwrap();
+    assert_ne!(d.status, Status::Fail, "{:#?} {:#?}", d.checks, d.findings);
+    assert_eq!(
+        (d.test_lead.verified, d.test_lead.cleaned_up),
+        (Some(true), Some(true))
+    );
+    assert!(
+        logs.iter().any(|l| l.contains("/identity/oauth/token")),
+        "{logs:?}"
+    );
+    let mut outputs = rendered(&report);
+    outputs.push(("-v", logs.join("\n")));
+    for (format, text) in outputs {
+        assert!(
+            !text.contains(emu::CLIENT_SECRET),
+            "{format} output holds client_secret:\n{text}"
+        );
+        // Nor the access token the emulator issued (`<uuid>:ab`).
+        assert!(
+            !regex::Regex::new(r"[0-9a-f-]{36}:ab")
+                .unwrap()
+                .is_match(&text),
+            "{format} holds a token:\n{text}"
+        );
+    }
 }

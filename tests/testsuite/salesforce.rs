@@ -311,3 +311,145 @@ fn a_lead_that_existed_before_is_not_deleted() {
         assert_ne!(again.test_lead.id.as_deref(), Some(a.as_str()));
     });
 }
+
+// ---- Through the sandbox framework, the config reader, lint and the renderers ----------
+
+/// Starts the sandbox with `codes`, reads its config as a user would, and diagnoses the
+/// named destinations through the runner (lint first), as `diagnose` does.
+pub fn sandbox_run(
+    codes: &[&str],
+    names: &[&str],
+    cleanup: bool,
+    verbose: bool,
+) -> (leadcheck::report::RunReport, Vec<String>) {
+    let sb = leadcheck::sandbox::Sandbox::start(codes).expect("sandbox");
+    let text = sb
+        .render_toml(&leadcheck::sandbox::SecretStyle::Plain, Some(names))
+        .expect("toml");
+    let cfg = leadcheck::config::toml_file::parse(&text, "sandbox.toml", None)
+        .unwrap_or_else(|e| panic!("{}: {text}", e.message));
+    assert_eq!(cfg.destinations.len(), names.len(), "{text}");
+    let logs = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = logs.clone();
+    let opts = leadcheck::diagnose::Options {
+        timeout: Duration::from_secs(5),
+        deadline: Duration::from_secs(8),
+        cleanup,
+        ticks: Some(T),
+        proxy: ProxySettings::none(),
+        lint: leadcheck::config::lint::lint_destination,
+        log: verbose.then(|| {
+            let f: leadcheck::net::LogFn = Arc::new(move |l: String| sink.lock().unwrap().push(l));
+            f
+        }),
+        ..leadcheck::diagnose::Options::new()
+    };
+    let report = runtime()
+        .block_on(leadcheck::diagnose::diagnose_all(
+            &cfg,
+            &opts,
+            Default::default(),
+            &|_| {},
+        ))
+        .expect("report");
+    let logs = logs.lock().unwrap().clone();
+    (report, logs)
+}
+
+/// Every output format of a report, one string each.
+pub fn rendered(report: &leadcheck::report::RunReport) -> Vec<(&'static str, String)> {
+    use leadcheck::lang::Lang;
+    let mut out = Vec::new();
+    let mut b = Vec::new();
+    leadcheck::report::human::render(report, Lang::En, false, &mut b).unwrap();
+    out.push(("human", String::from_utf8(b).unwrap()));
+    let mut b = Vec::new();
+    leadcheck::report::json::render(report, Lang::En, &mut b).unwrap();
+    out.push(("json", String::from_utf8(b).unwrap()));
+    let mut b = Vec::new();
+    leadcheck::report::junit::render(report, Lang::En, &mut b).unwrap();
+    out.push(("junit", String::from_utf8(b).unwrap()));
+    let mut b = Vec::new();
+    leadcheck::report::github::render(report, Lang::En, &mut b, None).unwrap();
+    out.push(("github", String::from_utf8(b).unwrap()));
+    out
+}
+
+#[test]
+fn every_sandbox_scenario_reports_its_code() {
+    let codes = emu::Faults::CODES;
+    let names: Vec<String> = codes
+        .iter()
+        .map(|c| format!("salesforce-{}", c.to_ascii_lowercase()))
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (report, _) = sandbox_run(&codes, &names, false, false);
+    for (code, name) in codes.iter().zip(&names) {
+        let d = report
+            .destinations
+            .iter()
+            .find(|d| d.name == *name)
+            .expect("destination");
+        let got: Vec<&str> = d.findings.iter().map(|f| f.code.as_str()).collect();
+        assert!(
+            got.contains(code),
+            "{name}: expected {code}, got {got:?}: {:#?}",
+            d.checks
+        );
+        let want = if *code == "LC514" {
+            Status::Warn
+        } else {
+            Status::Fail
+        };
+        assert_eq!(d.status, want, "{name}: {:#?}", d.checks);
+    }
+}
+
+#[test]
+fn sandbox_healthy_orgs_pass_and_no_output_holds_the_token() {
+    let names = ["salesforce", "salesforce-web-to-lead-only"];
+    let (report, logs) = sandbox_run(&[], &names, true, true);
+    for d in &report.destinations {
+        // Lint warns about the plain-text sandbox secret and loopback; nothing fails.
+        assert_ne!(
+            d.status,
+            Status::Fail,
+            "{}: {:#?} {:#?}",
+            d.name,
+            d.checks,
+            d.findings
+        );
+        assert!(d.test_lead.sent, "{}", d.name);
+    }
+    let full = report
+        .destinations
+        .iter()
+        .find(|d| d.name == "salesforce")
+        .unwrap();
+    assert_eq!(
+        (full.test_lead.verified, full.test_lead.cleaned_up),
+        (Some(true), Some(true))
+    );
+    let web = report
+        .destinations
+        .iter()
+        .find(|d| d.name == "salesforce-web-to-lead-only")
+        .unwrap();
+    assert_eq!(
+        (web.test_lead.verified, web.test_lead.cleaned_up),
+        (None, None)
+    );
+    assert!(!logs.is_empty(), "-v logged nothing");
+    let mut outputs = rendered(&report);
+    outputs.push(("-v", logs.join("\n")));
+    for (format, text) in outputs {
+        assert!(
+            !text.contains(emu::TOKEN),
+            "{format} output holds api_access_token:\n{text}"
+        );
+        assert!(
+            !text.contains("AQ4AQFakeSession"),
+            "{format} output holds part of the token"
+        );
+    }
+}
