@@ -63,7 +63,11 @@ impl Normalized {
         }
         let end = range.end.clamp(range.start + 1, self.origin.len());
         let start = self.origin[range.start].0 as usize;
-        let stop = self.origin[range.start..end].iter().map(|o| o.1).max().unwrap_or(0) as usize;
+        let stop = self.origin[range.start..end]
+            .iter()
+            .map(|o| o.1)
+            .max()
+            .unwrap_or(0) as usize;
         start..stop.max(start)
     }
 }
@@ -215,7 +219,8 @@ fn is_hangul_syllable(c: char) -> bool {
 fn map_punct(c: char) -> char {
     match c {
         '\u{2018}' | '\u{2019}' | '\u{201a}' | '\u{201b}' | '\u{2032}' | '\u{00b4}' => '\'',
-        '\u{201c}' | '\u{201d}' | '\u{201e}' | '\u{201f}' | '\u{2033}' | '\u{00ab}' | '\u{00bb}' | '\u{300c}' | '\u{300d}' => '"',
+        '\u{201c}' | '\u{201d}' | '\u{201e}' | '\u{201f}' | '\u{2033}' | '\u{00ab}'
+        | '\u{00bb}' | '\u{300c}' | '\u{300d}' => '"',
         '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{fe58}' | '\u{fe63}' => '-',
         '\u{2026}' => '.',
         c => c,
@@ -223,7 +228,12 @@ fn map_punct(c: char) -> char {
 }
 
 fn run(text: &str, fold: bool) -> Normalized {
-    let mut b = Builder { key: String::with_capacity(text.len()), origin: Vec::with_capacity(text.len()), fold, pending_space: false };
+    let mut b = Builder {
+        key: String::with_capacity(text.len()),
+        origin: Vec::with_capacity(text.len()),
+        fold,
+        pending_space: false,
+    };
     let bytes = text.as_bytes();
     let mut i = 0;
     // At the start of a line (only blanks, tags and escapes seen since): `>` is a reply prefix.
@@ -280,7 +290,10 @@ fn run(text: &str, fold: bool) -> Normalized {
         }
         i += len;
     }
-    let mut n = Normalized { key: b.key, origin: b.origin };
+    let mut n = Normalized {
+        key: b.key,
+        origin: b.origin,
+    };
     placeholders(&mut n);
     n
 }
@@ -435,15 +448,33 @@ mod tests {
     #[test]
     fn survives_what_tickets_do() {
         assert_eq!(fold("\x1b[31mLastCRMError\x1b[0m: x"), "lastcrmerror:x");
-        assert_eq!(fold("<p>No <b>roles</b> are&nbsp;assigned</p>"), "no roles are assigned");
+        assert_eq!(
+            fold("<p>No <b>roles</b> are&nbsp;assigned</p>"),
+            "no roles are assigned"
+        );
         assert_eq!(fold("LastCRMError：Unable"), "lastcrmerror:unable");
-        assert_eq!(fold("SecLib:: RetrievePrivilegeForUser"), "seclib::retrieveprivilegeforuser");
-        assert_eq!(fold("SecLib::RetrievePrivilegeForUser"), "seclib::retrieveprivilegeforuser");
-        assert_eq!(fold("“Tenant not found” — really"), "\"tenant not found\"-really");
+        assert_eq!(
+            fold("SecLib:: RetrievePrivilegeForUser"),
+            "seclib::retrieveprivilegeforuser"
+        );
+        assert_eq!(
+            fold("SecLib::RetrievePrivilegeForUser"),
+            "seclib::retrieveprivilegeforuser"
+        );
+        assert_eq!(
+            fold("“Tenant not found” — really"),
+            "\"tenant not found\"-really"
+        );
         assert_eq!(fold("no\u{200b} roles\u{feff}"), "no roles");
-        assert_eq!(fold("> > first line\n>second\r\n  > third"), "first line second third");
+        assert_eq!(
+            fold("> > first line\n>second\r\n  > third"),
+            "first line second third"
+        );
         assert_eq!(fold("&gt; quoted &amp; more"), "quoted more");
-        assert_eq!(fold("Użytkownik nie ma uprawnień"), fold("Uzytkownik nie ma uprawnien"));
+        assert_eq!(
+            fold("Użytkownik nie ma uprawnień"),
+            fold("Uzytkownik nie ma uprawnien")
+        );
         assert_eq!(fold("Błąd łączenia"), "blad laczenia");
         assert_eq!(fold("não há usuário"), "nao ha usuario");
         assert_eq!(normalize("não"), "não");
@@ -451,8 +482,14 @@ mod tests {
         assert_eq!(fold("ＡＡＤＳＴＳ７０００２１５"), "aadsts7000215");
         assert_eq!(fold("사용자에게 할당된 역할이"), "사용자에게 할당된 역할이");
         assert_eq!(fold("after 00:02:00."), fold("after 00:01:30."));
-        assert_eq!(fold("Trace ID: 0f9d2b6c-1e4a-4c3b-9d2e-7a8b9c0d1e2f"), fold("Trace ID: 12345678-aaaa-bbbb-cccc-1234567890ab"));
-        assert_eq!(fold("Timestamp: 2024-05-01 10:22:03Z"), fold("Timestamp: 2019-12-31T23:59:59.1234567Z"));
+        assert_eq!(
+            fold("Trace ID: 0f9d2b6c-1e4a-4c3b-9d2e-7a8b9c0d1e2f"),
+            fold("Trace ID: 12345678-aaaa-bbbb-cccc-1234567890ab")
+        );
+        assert_eq!(
+            fold("Timestamp: 2024-05-01 10:22:03Z"),
+            fold("Timestamp: 2019-12-31T23:59:59.1234567Z")
+        );
     }
 
     #[test]
@@ -461,7 +498,10 @@ mod tests {
         let n = normalize_mapped(text);
         let at = n.key.find("seclib").unwrap();
         let end = n.key.find("foruser").unwrap() + "foruser".len();
-        assert_eq!(&text[n.original_range(at..end)], "SecLib:: RetrievePrivilegeForUser");
+        assert_eq!(
+            &text[n.original_range(at..end)],
+            "SecLib:: RetrievePrivilegeForUser"
+        );
     }
 
     proptest! {
