@@ -60,7 +60,7 @@ pub fn dispatch(command: Command, app: &mut App) -> anyhow::Result<Exit> {
         Command::Triage(args) => crate::triage::run(args, app),
         Command::Catalog(args) => crate::triage::catalog_cmd::run(args, app),
         Command::Diagnose(args) => crate::diagnose::run_diagnose(args, app),
-        Command::Lint(args) => crate::diagnose::run_lint(args, app),
+        Command::Lint(args) => crate::config::lint::run(args, app),
         Command::TestLead(args) => crate::lead::run(args, app),
         Command::Init(args) => crate::config::init::run(args, app),
         Command::Sandbox(args) => crate::sandbox::run(args, app),

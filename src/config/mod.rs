@@ -9,7 +9,7 @@ pub mod connection_string;
 pub mod fields;
 pub mod flags;
 pub mod init;
-
+pub mod lint;
 pub mod model;
 pub mod partner_center;
 pub mod secrets;

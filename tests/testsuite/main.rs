@@ -8,5 +8,8 @@ mod fakes;
 mod lead;
 
 mod azure_table;
+mod config;
 mod diagnose_https;
+mod lint;
 mod net;
+mod report;
