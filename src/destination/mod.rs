@@ -6,7 +6,7 @@
 //! helpers here ([`probe`], [`send`], [`fail`], [`record_created`]) and the network layer
 //! ([`crate::net::Net`], reached as `ctx.net`) so that every destination maps errors the
 //! same way.
-
+pub mod azure_table;
 pub mod https;
 
 use crate::config;
@@ -84,7 +84,7 @@ impl Ctx {
 pub fn for_config(dest: &config::Destination) -> Option<Box<dyn Destination>> {
     match &dest.spec {
         config::Spec::Https(_) => Some(Box::new(https::HttpsEndpoint::new(dest.clone()))),
-        config::Spec::AzureTable(_) => None,
+        config::Spec::AzureTable(_) => Some(Box::new(azure_table::AzureTable::new(dest.clone()))),
         config::Spec::Dynamics(_) => None,
         config::Spec::Salesforce(_) => None,
         config::Spec::Marketo(_) => None,
@@ -217,6 +217,15 @@ impl Run {
         self.finish(step, Status::Fail, detail.into());
         self.findings.push(finding);
         self.stopped = true;
+    }
+
+    /// Finishes a step whose findings were recorded separately (with [`Run::finding`]);
+    /// `Fail` stops the chain.
+    pub fn finish_as(&mut self, step: Step, status: Status, detail: impl Into<String>) {
+        self.finish(step, status, detail.into());
+        if status == Status::Fail {
+            self.stopped = true;
+        }
     }
 
     /// A finding that belongs to no single step (for example from lint).

@@ -4,7 +4,12 @@
 mod support;
 
 mod cli;
+mod fakes;
 mod lead;
+
+mod azure_table;
 mod config;
+mod diagnose_https;
 mod lint;
+mod net;
 mod report;
