@@ -10,8 +10,8 @@ mod sandbox;
 mod lead;
 
 mod azure_table;
-mod diagnose_https;
-mod net;
 mod config;
+mod diagnose_https;
 mod lint;
+mod net;
 mod report;
