@@ -218,7 +218,7 @@ pub fn run_diagnose(args: DiagnoseArgs, app: &mut App) -> anyhow::Result<Exit> {
         })?,
         None => Vec::new(),
     };
-    let config = pending::load(&args.lint)?;
+    let config = config::load(&args.lint)?;
 
     let (log_tx, mut log_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let log: Option<LogFn> = if app.term.verbosity == Verbosity::Verbose {
@@ -330,16 +330,10 @@ pub fn run_lint(_args: LintArgs, _app: &mut App) -> anyhow::Result<Exit> {
     not_yet("lint")
 }
 
-// TODO(engine): replace with config::load, config::lint::lint_destination and
+// TODO(engine): replace with config::lint::lint_destination and
 // report::render once the config branch has landed them.
 mod pending {
     use super::*;
-
-    pub fn load(_args: &LintArgs) -> Result<Config, UserError> {
-        Err(UserError::new(
-            "reading the config is not available in this build yet",
-        ))
-    }
 
     pub fn lint_destination(_d: &config::Destination) -> Vec<Finding> {
         Vec::new()

@@ -9,6 +9,7 @@ mod lead;
 mod marketo;
 mod salesforce;
 
+mod azure_table;
 mod diagnose_https;
 mod net;
 mod config;
