@@ -166,3 +166,63 @@ fn flags_instead_of_a_file() {
 }
 
 use predicates::prelude::PredicateBooleanExt;
+
+#[test]
+fn init_writes_a_template_that_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    for kind in ["dynamics", "salesforce", "marketo", "azure-table", "https"] {
+        let file = format!("{kind}.toml");
+        leadcheck()
+            .current_dir(dir.path())
+            .args(["init", "--type", kind, "-o", &file])
+            .assert()
+            .code(0)
+            .stderr(contains(format!("wrote {kind}.toml")));
+        // It parses (not exit 2); what lint finds is only what is left to fill in.
+        let out = leadcheck()
+            .current_dir(dir.path())
+            .args(["lint", "--json", "-c", &file])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let findings = v["destinations"][0]["findings"].as_array().unwrap().clone();
+        assert!(!findings.is_empty(), "{kind}: an empty template has values to fill in");
+        for f in findings {
+            assert!(["LC102", "LC106"].contains(&f["code"].as_str().unwrap()), "{kind}: {f}");
+        }
+        assert_eq!(out.status.code(), Some(1));
+    }
+}
+
+#[test]
+fn init_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    leadcheck().current_dir(dir.path()).arg("init").assert().code(0);
+    let first = std::fs::read_to_string(dir.path().join("leadcheck.toml")).unwrap();
+    assert!(first.contains("type = \"https\""));
+    leadcheck()
+        .current_dir(dir.path())
+        .args(["init", "--type", "dynamics"])
+        .assert()
+        .code(2)
+        .stderr(contains("leadcheck.toml already exists"))
+        .stderr(contains("--force"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("leadcheck.toml")).unwrap(),
+        first
+    );
+    leadcheck()
+        .current_dir(dir.path())
+        .args(["init", "--type", "dynamics", "--force"])
+        .assert()
+        .code(0);
+    assert!(std::fs::read_to_string(dir.path().join("leadcheck.toml"))
+        .unwrap()
+        .contains("type = \"dynamics\""));
+    leadcheck()
+        .current_dir(dir.path())
+        .args(["init", "--type", "marketo", "-o", "-"])
+        .assert()
+        .code(0)
+        .stdout(contains("[destination.marketo]"));
+}
