@@ -245,8 +245,7 @@ impl EntraId {
         let Some(scope) = p("scope") else {
             return self.missing("scope");
         };
-        let subject;
-        match grant.as_str() {
+        let subject = match grant.as_str() {
             "client_credentials" => {
                 let Some(app) = app.filter(|a| a.secret.is_some()) else {
                     return self.error(401, "invalid_client", 7000218, SECRET_EXPECTED);
@@ -272,7 +271,7 @@ impl EntraId {
                         "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
                     ));
                 }
-                subject = app.id.clone();
+                app.id.clone()
             }
             "password" => {
                 if let Some(app) = app {
@@ -325,7 +324,7 @@ impl EntraId {
                         app.id, app.name
                     ));
                 }
-                subject = user.upn.clone();
+                user.upn.clone()
             }
             other => {
                 return self.error(
@@ -335,7 +334,7 @@ impl EntraId {
                     &format!("The app requested an unsupported grant type '{other}'."),
                 );
             }
-        }
+        };
         // `https://org.crm.dynamics.com/.default` or `.../user_impersonation` -> the resource.
         let resource = match scope
             .split_whitespace()

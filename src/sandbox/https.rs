@@ -292,19 +292,20 @@ impl Emulator for PowerAutomate {
         let is_json = req
             .header("Content-Type")
             .is_some_and(|c| c.to_ascii_lowercase().starts_with("application/json"));
-        let body: Value =
-            match serde_json::from_slice(&req.body) {
-                Ok(v) => v,
-                Err(e) if is_json => return PowerAutomate::error(
+        let body: Value = match serde_json::from_slice(&req.body) {
+            Ok(v) => v,
+            Err(e) if is_json => {
+                return PowerAutomate::error(
                     400,
                     "InvalidRequestContent",
                     &format!(
                         "The request content is not valid and could not be deserialized: '{e}'."
                     ),
-                ),
-                // Not JSON: the trigger sees a string, which the object schema refuses.
-                Err(_) => Value::String(String::from_utf8_lossy(&req.body).into_owned()),
-            };
+                )
+            }
+            // Not JSON: the trigger sees a string, which the object schema refuses.
+            Err(_) => Value::String(String::from_utf8_lossy(&req.body).into_owned()),
+        };
         if let Some((detail, path)) = mismatch(&self.schema(), &body, "") {
             let at = if path.is_empty() {
                 String::new()

@@ -4,7 +4,9 @@
 mod support;
 
 mod cli;
+mod dynamics;
 mod fakes;
+mod sandbox;
 mod lead;
 mod marketo;
 mod salesforce;
