@@ -322,7 +322,7 @@ impl AzureTable {
             run.fail(step, msg, Finding::error("LC102", msg));
             return;
         };
-        let account = match parse_connection_string(raw) {
+        let account = match account_from(raw) {
             Ok(a) => a,
             Err(e) => {
                 run.fail(step, e.clone(), Finding::error("LC109", e));
@@ -558,71 +558,14 @@ impl AzureTable {
     }
 }
 
-/// The emulator's well-known account (public, documented by Microsoft).
-const DEV_ACCOUNT: &str = "devstoreaccount1";
-const DEV_KEY: &str =
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-
-// TODO(engine): switch to `crate::config::connection_string::parse` once it has landed.
-/// Parses a storage connection string (`DefaultEndpointsProtocol`, `AccountName`,
-/// `AccountKey`, `EndpointSuffix`, `TableEndpoint`, `UseDevelopmentStorage=true`). Errors
-/// never echo the key.
-pub fn parse_connection_string(raw: &Secret) -> Result<Account, String> {
-    let mut protocol = None;
-    let mut name = None;
-    let mut key = None;
-    let mut suffix = None;
-    let mut table_endpoint = None;
-    let mut dev = false;
-    for part in raw
-        .expose()
-        .split(';')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        let Some((k, v)) = part.split_once('=') else {
-            return Err(
-                "the connection string has a part without `=` (expected Name=value;...)".into(),
-            );
-        };
-        match k.trim().to_ascii_lowercase().as_str() {
-            "defaultendpointsprotocol" => protocol = Some(v.trim().to_ascii_lowercase()),
-            "accountname" => name = Some(v.trim().to_string()),
-            "accountkey" => key = Some(v.trim().to_string()),
-            "endpointsuffix" => suffix = Some(v.trim().to_string()),
-            "tableendpoint" => table_endpoint = Some(v.trim().to_string()),
-            "usedevelopmentstorage" => dev = v.trim().eq_ignore_ascii_case("true"),
-            _ => {}
-        }
-    }
-    if dev {
-        return Ok(Account {
-            name: DEV_ACCOUNT.into(),
-            key: Secret::new(DEV_KEY),
-            endpoint: Url::parse("http://127.0.0.1:10002/devstoreaccount1").expect("static URL"),
-        });
-    }
-    let name = name
-        .filter(|n| !n.is_empty())
-        .ok_or("the connection string has no AccountName")?;
-    let key = key
-        .filter(|k| !k.is_empty())
-        .ok_or("the connection string has no AccountKey")?;
-    let endpoint = match table_endpoint {
-        Some(t) => Url::parse(t.trim_end_matches('/'))
-            .map_err(|e| format!("TableEndpoint is not a URL: {e}"))?,
-        None => {
-            let protocol = protocol.unwrap_or_else(|| "https".into());
-            let suffix = suffix.unwrap_or_else(|| "core.windows.net".into());
-            Url::parse(&format!("{protocol}://{name}.table.{suffix}")).map_err(|e| {
-                format!("the account name and endpoint suffix do not form a URL: {e}")
-            })?
-        }
-    };
+/// Reads the connection string with the config's parser (every documented form).
+/// Errors never echo the key.
+pub fn account_from(raw: &Secret) -> Result<Account, String> {
+    let a = config::connection_string::parse(raw.expose())?;
     Ok(Account {
-        name,
-        key: Secret::new(key),
-        endpoint,
+        name: a.name,
+        key: a.key,
+        endpoint: a.table_endpoint,
     })
 }
 
@@ -631,37 +574,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn connection_string_forms() {
-        let a = parse_connection_string(&Secret::new(
-            "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=a2V5;EndpointSuffix=core.chinacloudapi.cn",
-        ))
-        .unwrap();
-        assert_eq!(
-            a.endpoint.as_str(),
-            "https://acct.table.core.chinacloudapi.cn/"
-        );
-        let a = parse_connection_string(&Secret::new("UseDevelopmentStorage=true")).unwrap();
-        assert_eq!(a.name, "devstoreaccount1");
-        let a = parse_connection_string(&Secret::new(
-            "AccountName=x;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:1/x/",
+    fn endpoint_paths() {
+        let a = account_from(&Secret::new(
+            "AccountName=xyz;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:1/x/",
         ))
         .unwrap();
         assert_eq!(a.url("T").unwrap().as_str(), "http://127.0.0.1:1/x/T");
-        let e = parse_connection_string(&Secret::new("AccountName=x;AccountKey")).unwrap_err();
-        assert!(!e.contains("AccountKey="));
+        let a = account_from(&Secret::new("AccountName=xyz;AccountKey=a2V5")).unwrap();
+        assert_eq!(
+            a.url("Tables").unwrap().as_str(),
+            "https://xyz.table.core.windows.net/Tables"
+        );
+        let e = account_from(&Secret::new("AccountName=xyz;AccountKey=@@notbase64@@")).unwrap_err();
+        assert!(!e.contains("@@notbase64@@"), "{e}");
     }
 
     #[test]
     fn shared_key_string_to_sign() {
         // Known answer computed independently: HMAC-SHA256 with the emulator key over
         // "GET\n\n\nMon, 01 Jan 2024 00:00:00 GMT\n/devstoreaccount1/devstoreaccount1/Tables".
-        let a = parse_connection_string(&Secret::new("UseDevelopmentStorage=true")).unwrap();
+        let a = account_from(&Secret::new("UseDevelopmentStorage=true")).unwrap();
         let url = a.url("Tables").unwrap();
         let auth = a
             .authorization(&Method::GET, "", "Mon, 01 Jan 2024 00:00:00 GMT", &url)
             .unwrap();
         let key = base64::engine::general_purpose::STANDARD
-            .decode(DEV_KEY)
+            .decode(config::connection_string::DEV_KEY)
             .unwrap();
         let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
         mac.update(

@@ -376,3 +376,78 @@ fn rejected_entity_is_lc507_and_missing_read_back_is_lc508() {
     assert_eq!(c, ["LC508"]);
     assert_eq!(s.last().unwrap(), "verify:fail");
 }
+
+#[test]
+fn cli_ctrl_c_after_the_insert_names_the_created_entity() {
+    let fake = Fake::http(|req| {
+        let path = req.target.split('?').next().unwrap_or("").to_string();
+        match (req.method.as_str(), path.as_str()) {
+            ("GET", p) if p.starts_with("/acct/Tables(") => Reply::new(200).body("{}"),
+            ("POST", _) => Reply::new(204),
+            // The read-back hangs: the user presses Ctrl-C.
+            _ => Reply::new(200).delay(Duration::from_secs(60)),
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("leadcheck.toml");
+    std::fs::write(&cfg, "[destination.leads]\ntype = \"azure-table\"\nstorage_account_connection_string = { env = \"CS\" }\n").unwrap();
+    let cs = format!(
+        "AccountName=acct;AccountKey={DEV_KEY};TableEndpoint={}",
+        fake.url("/acct")
+    );
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("leadcheck"));
+    for k in [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "LEADCHECK_CONFIG",
+    ] {
+        cmd.env_remove(k);
+    }
+    let child = cmd
+        .args([
+            "diagnose",
+            "--json",
+            "--ticks",
+            "638000000000000009",
+            "--config",
+        ])
+        .arg(&cfg)
+        .env("CS", &cs)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while fake
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.method == "GET")
+        .count()
+        < 2
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the read-back never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("MarketplaceLeads(PartitionKey='")
+            && stderr.contains("RowKey='MSFT_TEST_638000000000000009')"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(DEV_KEY));
+}

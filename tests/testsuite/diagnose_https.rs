@@ -2,7 +2,9 @@
 //! Apps do (bodies from protocols.md §6: Azure/logicapps #169, LogicAppsUX #2937).
 
 use crate::fakes::*;
+use crate::support::leadcheck;
 use leadcheck::report::Status;
+use std::time::Duration;
 
 const AUTH_FAILED: &str = r#"{"error":{"code":"AuthorizationFailed","message":"The authentication credentials are not valid."}}"#;
 const MISSING_SIG: &str = r#"{"error":{"code":"AuthorizationFailed","message":"Required parameters for shared access URL are permissions ('sp'), version ('sv'), and signature ('sig')."}}"#;
@@ -199,4 +201,261 @@ fn destinations_run_concurrently_and_independently() {
     assert_eq!(report.destinations[0].name, "good");
     assert_eq!(report.destinations[0].status, Status::Pass);
     assert_eq!(report.destinations[1].status, Status::Fail);
+}
+
+// ---- The binary: config file, exit codes, formats, -v, Ctrl-C ----
+
+/// Writes a leadcheck.toml with one https destination per (name, url); the URL is given
+/// through an environment variable, as a secret should be.
+fn config_file(dir: &tempfile::TempDir, dests: &[(&str, &str)]) -> std::path::PathBuf {
+    let mut text = String::new();
+    for (name, var) in dests {
+        text.push_str(&format!("[destination.{name}]\ntype = \"https\"\nhttps_endpoint_url = {{ env = \"{var}\" }}\n\n"));
+    }
+    let path = dir.path().join("leadcheck.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn json_out(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+#[test]
+fn cli_exit_0_on_pass_and_1_on_failure() {
+    let ok = Fake::always(Reply::new(202));
+    let bad = Fake::always(Reply::json(401, AUTH_FAILED));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_file(&dir, &[("good", "GOOD_URL"), ("bad", "BAD_URL")]);
+    let good_url = ok.url(flow_path());
+    let bad_url = bad.url(flow_path());
+    let out = leadcheck()
+        .args([
+            "diagnose",
+            "--json",
+            "--ticks",
+            "638000000000000000",
+            "--config",
+        ])
+        .arg(&cfg)
+        .arg("good")
+        .env("GOOD_URL", &good_url)
+        .env("BAD_URL", &bad_url)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_out(&out);
+    assert_eq!(v["status"], "pass");
+    assert_eq!(v["destinations"].as_array().unwrap().len(), 1);
+
+    let out = leadcheck()
+        .args(["diagnose", "--format", "json", "--config"])
+        .arg(&cfg)
+        .env("GOOD_URL", &good_url)
+        .env("BAD_URL", &bad_url)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v = json_out(&out);
+    assert_eq!(v["status"], "fail");
+    let bad = v["destinations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "bad")
+        .unwrap();
+    assert_eq!(bad["findings"][0]["code"], "LC317");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains("CANARYSIG123"), "{all}");
+}
+
+#[test]
+fn cli_verbose_logs_requests_without_secrets() {
+    let ok = Fake::always(Reply::new(202));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_file(&dir, &[("flow", "FLOW_URL")]);
+    for format in ["human", "json", "junit", "github"] {
+        let out = leadcheck()
+            .args(["-v", "diagnose", "--format", format, "--config"])
+            .arg(&cfg)
+            .env("FLOW_URL", ok.url(flow_path()))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stderr.contains("> POST http://127.0.0.1:"), "{stderr}");
+        assert!(stderr.contains("sig=<redacted>"), "{stderr}");
+        assert!(
+            !stderr.contains("CANARYSIG123") && !stdout.contains("CANARYSIG123"),
+            "{format}: {stdout}{stderr}"
+        );
+    }
+}
+
+#[test]
+fn cli_unreadable_ca_cert_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_file(&dir, &[("flow", "FLOW_URL")]);
+    let not_pem = dir.path().join("ca.pem");
+    std::fs::write(&not_pem, "hello").unwrap();
+    for ca in [dir.path().join("missing.pem"), not_pem] {
+        let out = leadcheck()
+            .args(["diagnose", "--config"])
+            .arg(&cfg)
+            .arg("--ca-cert")
+            .arg(&ca)
+            .env("FLOW_URL", "https://example.invalid/x")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(out.stdout.is_empty());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("ca.pem")
+                || String::from_utf8_lossy(&out.stderr).contains("missing.pem")
+        );
+    }
+}
+
+#[test]
+fn cli_bad_timeout_and_missing_config_are_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = leadcheck()
+        .args(["diagnose", "--timeout", "0"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = leadcheck()
+        .args(["diagnose"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn cli_timeout_ends_the_run_within_bounds() {
+    let slow = Fake::always(Reply::new(202).delay(Duration::from_secs(60)));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_file(&dir, &[("slow", "SLOW_URL")]);
+    let started = std::time::Instant::now();
+    let out = leadcheck()
+        .args(["diagnose", "--json", "--timeout", "2", "--config"])
+        .arg(&cfg)
+        .env("SLOW_URL", slow.url("/hook"))
+        .output()
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "a 2 s timeout ends the run within 15 s"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        json_out(&out)["destinations"][0]["findings"][0]["code"],
+        "LC209"
+    );
+}
+
+#[test]
+fn cli_ctrl_c_exits_130_without_a_report() {
+    let slow = Fake::always(Reply::new(202).delay(Duration::from_secs(60)));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_file(&dir, &[("slow", "SLOW_URL")]);
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("leadcheck"));
+    for k in [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "LEADCHECK_CONFIG",
+    ] {
+        cmd.env_remove(k);
+    }
+    let child = cmd
+        .args(["diagnose", "--json", "--config"])
+        .arg(&cfg)
+        .env("SLOW_URL", slow.url("/hook"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the request is in flight, then interrupt this child (by its own pid).
+    let started = std::time::Instant::now();
+    while slow.count() == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the request never arrived"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(15));
+    assert_eq!(out.status.code(), Some(130));
+    assert!(
+        out.stdout.is_empty(),
+        "no half report: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
+}
+
+#[test]
+fn cli_plain_http_to_a_public_host_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_file(&dir, &[("plain", "PLAIN_URL")]);
+    let out = leadcheck()
+        .args(["diagnose", "--json", "--config"])
+        .arg(&cfg)
+        .env(
+            "PLAIN_URL",
+            "http://leads.example.com/hook?sig=CANARYSIG123",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v = json_out(&out);
+    let codes: Vec<&str> = v["destinations"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"LC104"), "{codes:?}");
+    let checks: Vec<&str> = v["destinations"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        !checks.contains(&"dns") && !checks.contains(&"connect"),
+        "no network: {checks:?}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("CANARYSIG123"));
 }
