@@ -4,8 +4,12 @@
 mod support;
 
 mod cli;
+mod dynamics;
 mod fakes;
+mod sandbox;
 mod lead;
+mod marketo;
+mod salesforce;
 
 mod azure_table;
 mod config;
