@@ -162,7 +162,8 @@ fn service_error(resp: &Response) -> ServiceError {
     err
 }
 
-fn evidence(resp: &Response, what: &str) -> String {
+/// The evidence of a table service error answer (public for the fuzz targets).
+pub fn evidence(resp: &Response, what: &str) -> String {
     let e = service_error(resp);
     let mut s = format!(
         "{what}: HTTP {} {}",
@@ -190,7 +191,7 @@ fn clock_skew(resp: &Response) -> Option<u64> {
 
 /// Maps an authentication or permission refusal: LC316 (clock), LC315 (key), LC409
 /// (permission, disabled account), LC110 (the service refuses the table name).
-fn auth_finding(resp: &Response, what: &str) -> Option<Finding> {
+pub fn auth_finding(resp: &Response, what: &str) -> Option<Finding> {
     let e = service_error(resp);
     let ev = evidence(resp, what);
     let skew = clock_skew(resp).filter(|s| *s > SKEW_LIMIT_SECS);

@@ -404,7 +404,8 @@ pub fn aadsts_code(code: u64) -> &'static str {
     }
 }
 
-fn aad_finding(resp: &Response) -> Finding {
+/// The finding of an Entra ID error answer (public for the fuzz targets).
+pub fn aad_finding(resp: &Response) -> Finding {
     match aad_error(resp) {
         Some((error, code, description, trace)) => {
             let trace = if trace.is_empty() {
@@ -715,7 +716,8 @@ fn dv_evidence(resp: &Response) -> String {
     )
 }
 
-fn dv_finding(resp: &Response) -> Finding {
+/// The finding of a Dataverse error answer (public for the fuzz targets).
+pub fn dv_finding(resp: &Response) -> Finding {
     let (code, _) = dv_error(resp);
     Finding::error(
         dataverse_code(resp.status.as_u16(), code.as_deref()),

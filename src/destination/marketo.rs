@@ -57,7 +57,7 @@ impl Destination for Marketo {
 }
 
 /// What one REST call came to.
-enum Answer {
+pub enum Answer {
     /// `"success": true`: the whole body.
     Ok(Value),
     /// A failure, already a finding (`code`) with evidence.
@@ -481,7 +481,7 @@ impl Api<'_> {
 }
 
 /// A REST answer: the body when `success` is true, else the mapped failure.
-fn judge(resp: &Response, path: &str) -> Answer {
+pub fn judge(resp: &Response, path: &str) -> Answer {
     let status = resp.status.as_u16();
     let v = resp.json();
     if status != 200 {
@@ -538,7 +538,7 @@ fn judge(resp: &Response, path: &str) -> Answer {
 }
 
 /// A record-level `skipped` result: its code and evidence.
-fn record_failure(rec: &Value) -> (&'static str, String) {
+pub fn record_failure(rec: &Value) -> (&'static str, String) {
     let reasons: Vec<(String, String)> = rec["reasons"]
         .as_array()
         .map(|a| {
