@@ -15,5 +15,6 @@ mod azure_table;
 mod config;
 mod diagnose_https;
 mod lint;
+mod faults;
 mod net;
 mod report;
