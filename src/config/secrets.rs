@@ -27,7 +27,12 @@ pub fn from_file(path: &str, base: Option<&Path>) -> SecretField {
         Some(b) if p.is_relative() => b.join(&p),
         _ => p,
     };
-    let value = match std::fs::read(&full) {
+    let value = match read_capped(&full) {
+        Ok(bytes) if bytes.len() > MAX_SECRET_FILE => Err(format!(
+            "the file {} is larger than {} KiB: not a secret",
+            full.display(),
+            MAX_SECRET_FILE / 1024
+        )),
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(s) => Ok(Secret::new(trim_one_newline(s))),
             Err(_) => Err(format!("the file {} is not UTF-8 text", full.display())),
@@ -38,6 +43,19 @@ pub fn from_file(path: &str, base: Option<&Path>) -> SecretField {
         source: SecretSource::File(full),
         value,
     }
+}
+
+/// A secret file is read up to this size: `/dev/zero` or a huge file by mistake must not
+/// hang the run or fill memory.
+pub const MAX_SECRET_FILE: usize = 64 * 1024;
+
+fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_SECRET_FILE as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 fn io_reason(e: &std::io::Error) -> String {
