@@ -18,3 +18,4 @@ mod lint;
 mod faults;
 mod net;
 mod report;
+mod secrets;
