@@ -19,3 +19,4 @@ mod faults;
 mod net;
 mod report;
 mod secrets;
+mod signals;
