@@ -101,11 +101,73 @@ pub async fn diagnose_all(
             ctx.created = created;
             let run = diagnose_one(dest, &ctx, opts, deadline).await;
             on_done(&dest.name);
-            run.into_report(&dest.name, dest.kind(), opts.strict)
+            let mut report = run.into_report(&dest.name, dest.kind(), opts.strict);
+            scrub_secrets(&mut report, dest);
+            report
         }
     });
     let reports = futures_util::future::join_all(runs).await;
     Ok(RunReport::new(reports))
+}
+
+/// Defence in depth: a server may echo what it was sent (a token, a signature) in an error
+/// that a destination quotes as evidence. Every configured secret value (and the signature
+/// and key parts of secret URLs and connection strings) is cut out of the report's text.
+fn scrub_secrets(report: &mut crate::report::DestinationReport, dest: &config::Destination) {
+    use config::Spec;
+    let fields: Vec<Option<&config::SecretField>> = match &dest.spec {
+        Spec::Dynamics(d) => vec![d.application_key.as_ref(), d.password.as_ref()],
+        Spec::Salesforce(s) => vec![s.api_access_token.as_ref()],
+        Spec::Marketo(m) => vec![m.client_secret.as_ref()],
+        Spec::AzureTable(t) => vec![t.storage_account_connection_string.as_ref()],
+        Spec::Https(h) => vec![h.https_endpoint_url.as_ref()],
+        Spec::AzureBlob(b) => vec![b.storage_account_connection_string.as_ref()],
+        Spec::Nothing { .. } => vec![],
+    };
+    let mut secrets: Vec<String> = Vec::new();
+    for value in fields.into_iter().flatten().filter_map(|f| f.secret()) {
+        let v = value.expose().trim();
+        secrets.push(v.to_string());
+        // `name=value` parts whose name is a secret: a URL's sig, a connection string's
+        // AccountKey or SharedAccessSignature.
+        for part in v.split(['?', '&', ';']) {
+            if let Some((k, val)) = part.split_once('=') {
+                let k = k.trim().to_ascii_lowercase();
+                if crate::net::redact::SECRET_PARAMS.contains(&k.as_str())
+                    || k == "sharedaccesssignature"
+                {
+                    secrets.push(val.to_string());
+                    if let Some(decoded) = url::form_urlencoded::parse(part.as_bytes()).next() {
+                        secrets.push(decoded.1.into_owned());
+                    }
+                }
+            }
+        }
+    }
+    // Short values would cut ordinary words; the longest go first.
+    secrets.retain(|s| s.len() >= 6);
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets.dedup();
+    if secrets.is_empty() {
+        return;
+    }
+    let scrub = |text: &mut String| {
+        for s in &secrets {
+            if text.contains(s.as_str()) {
+                *text = text.replace(s.as_str(), crate::secret::REDACTED);
+            }
+        }
+    };
+    for f in &mut report.findings {
+        scrub(&mut f.evidence);
+    }
+    for c in &mut report.checks {
+        scrub(&mut c.detail);
+        scrub(&mut c.title);
+    }
+    if let Some(id) = &mut report.test_lead.id {
+        scrub(id);
+    }
 }
 
 /// Lint, then the destination's steps, bounded by the deadline.
