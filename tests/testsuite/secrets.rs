@@ -288,3 +288,42 @@ fn canary_no_secret_in_any_output_of_any_destination_in_any_format() {
         }
     }
 }
+
+#[test]
+fn authorization_headers_are_marked_sensitive() {
+    let v = leadcheck::net::sensitive("Bearer CANARY-header-token");
+    assert!(v.is_sensitive());
+    assert!(!format!("{v:?}").contains("CANARY"), "{v:?}");
+
+    // Source audit: every Authorization header a destination sets goes through
+    // `sensitive()` (so hyper and reqwest never print it), within the same statement.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut checked = 0;
+    for sub in ["destination", "net"] {
+        for entry in std::fs::read_dir(dir.join(sub)).unwrap() {
+            let path = entry.unwrap().path();
+            if !path.extension().is_some_and(|x| x == "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                let l = line.trim();
+                let sets = (l.contains("AUTHORIZATION") && !l.starts_with("use "))
+                    || l.contains("\"Authorization\"");
+                if !sets || l.starts_with("//") {
+                    continue;
+                }
+                let stmt = lines[i..(i + 3).min(lines.len())].join(" ");
+                assert!(
+                    stmt.contains("sensitive("),
+                    "{}:{}: an Authorization header not marked sensitive: {l}",
+                    path.display(),
+                    i + 1
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 4, "found {checked} Authorization headers");
+}
