@@ -64,6 +64,7 @@ pub fn redact_url_str(text: &str, base: Option<&Url>) -> String {
     match parsed {
         Some(u) => redact_url(&u),
         None => {
+            let text = &mask_userinfo(text);
             let mut out = String::new();
             for (i, pair) in text.split('&').enumerate() {
                 if i > 0 {
@@ -81,6 +82,24 @@ pub fn redact_url_str(text: &str, base: Option<&Url>) -> String {
             out
         }
     }
+}
+
+/// In text that failed to parse as a URL, `scheme://user:password@` still shows a password:
+/// everything between the first `:` after `://` and the last `@` before the query is cut
+/// (over-redacting a strange URL beats showing a password).
+fn mask_userinfo(text: &str) -> std::borrow::Cow<'_, str> {
+    let Some(i) = text.find("://") else {
+        return text.into();
+    };
+    let rest = &text[i + 3..];
+    let end = rest.find(['?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..end].rfind('@') else {
+        return text.into();
+    };
+    let Some(colon) = rest[..at].find(':') else {
+        return text.into();
+    };
+    format!("{}{}:redacted{}", &text[..i + 3], &rest[..colon], &rest[at..]).into()
 }
 
 fn percent_decode(s: &str) -> String {
@@ -128,6 +147,12 @@ mod tests {
         assert_eq!(
             redact_url_str("not a url?sig=x", None),
             "not a url?sig=<redacted>"
+        );
+        // Regression (props::no_secret_survives_lint_in_any_format): a password holding `/`
+        // makes the URL unparsable; the password must still be cut.
+        assert_eq!(
+            redact_url_str("https://user:Zx9~AAa+a+-a_aa/~@example.com/hook?x=1", None),
+            "https://user:redacted@example.com/hook?x=1"
         );
     }
 }
