@@ -17,6 +17,7 @@ mod diagnose_https;
 mod lint;
 mod faults;
 mod net;
+mod props;
 mod report;
 mod secrets;
 mod signals;
