@@ -16,6 +16,7 @@ mod config;
 mod diagnose_https;
 mod lint;
 mod faults;
+mod fuzz_regressions;
 mod net;
 mod props;
 mod report;
