@@ -180,12 +180,28 @@ fn proxy_refusing_the_tunnel_is_lc212_and_steps_say_via_proxy() {
     let proxy = Fake::always(Reply::new(407).header("proxy-authenticate", "Basic realm=\"corp\""));
     let mut o = options(&["leads.test"]);
     o.proxy = ProxySettings {
-        https: Some(url::Url::parse(&proxy.url("")).unwrap()),
+        https: Some(
+            url::Url::parse(&format!("http://corp%5Cuser:PROXY%2BPW@{}", proxy.addr)).unwrap(),
+        ),
         http: None,
         no_proxy: vec![],
     };
     let r = one(https_dest("p", "https://leads.test/hook"), &o);
     assert_eq!(codes(&r), ["LC212"], "{r:#?}");
+    use base64::Engine;
+    let want = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("corp\\user:PROXY+PW")
+    );
+    assert_eq!(
+        proxy.last().unwrap().header("proxy-authorization"),
+        Some(want.as_str())
+    );
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(
+        !json.contains("PROXY"),
+        "the proxy password never shows: {json}"
+    );
     let dns = r.checks.iter().find(|c| c.id == "dns").unwrap();
     assert!(dns.title.contains("via proxy 127.0.0.1"), "{}", dns.title);
     assert_eq!(proxy.last().unwrap().method, "CONNECT");
