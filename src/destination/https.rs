@@ -72,7 +72,7 @@ impl HttpsEndpoint {
         if ctx.dry_run {
             run.skip(step, "dry run: the lead was not sent");
         } else {
-            let body = serde_json::to_vec(&lead_json(&ctx.lead)).unwrap_or_default();
+            let body = serde_json::to_vec(&ctx.lead.https_json()).unwrap_or_default();
             let req = match ctx
                 .net
                 .request(Method::POST, url.clone())
@@ -165,20 +165,4 @@ fn error_parts(resp: &Response) -> (Option<String>, Option<String>) {
         })
     };
     (text("code"), text("message"))
-}
-
-/// The lead as the marketplace POSTs it to an HTTPS endpoint (PascalCase like the doc).
-// TODO(engine): use `Lead::https_json()` once the config branch has landed it.
-fn lead_json(lead: &crate::lead::Lead) -> serde_json::Value {
-    let m = lead.marker();
-    serde_json::json!({
-        "UserDetails": {
-            "FirstName": m, "LastName": m, "Email": lead.email(), "Phone": "1234567890",
-            "Country": "US", "Company": m, "Title": m
-        },
-        "LeadSource": "AzureMarketplace",
-        "ActionCode": "INS",
-        "OfferTitle": lead.offer_title,
-        "Description": m
-    })
 }

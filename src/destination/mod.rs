@@ -7,7 +7,11 @@
 //! ([`crate::net::Net`], reached as `ctx.net`) so that every destination maps errors the
 //! same way.
 
+pub mod azure_table;
+pub mod dynamics;
 pub mod https;
+pub mod marketo;
+pub mod salesforce;
 
 use crate::config;
 use crate::lead::Lead;
@@ -84,10 +88,10 @@ impl Ctx {
 pub fn for_config(dest: &config::Destination) -> Option<Box<dyn Destination>> {
     match &dest.spec {
         config::Spec::Https(_) => Some(Box::new(https::HttpsEndpoint::new(dest.clone()))),
-        config::Spec::AzureTable(_) => None,
-        config::Spec::Dynamics(_) => None,
-        config::Spec::Salesforce(_) => None,
-        config::Spec::Marketo(_) => None,
+        config::Spec::AzureTable(_) => Some(Box::new(azure_table::AzureTable::new(dest.clone()))),
+        config::Spec::Dynamics(_) => Some(Box::new(dynamics::Dynamics::new(dest.clone()))),
+        config::Spec::Salesforce(_) => Some(Box::new(salesforce::Salesforce::new(dest.clone()))),
+        config::Spec::Marketo(_) => Some(Box::new(marketo::Marketo::new(dest.clone()))),
         config::Spec::AzureBlob(_) | config::Spec::Nothing { .. } => None,
     }
 }
@@ -217,6 +221,15 @@ impl Run {
         self.finish(step, Status::Fail, detail.into());
         self.findings.push(finding);
         self.stopped = true;
+    }
+
+    /// Finishes a step whose findings were recorded separately (with [`Run::finding`]);
+    /// `Fail` stops the chain.
+    pub fn finish_as(&mut self, step: Step, status: Status, detail: impl Into<String>) {
+        self.finish(step, status, detail.into());
+        if status == Status::Fail {
+            self.stopped = true;
+        }
     }
 
     /// A finding that belongs to no single step (for example from lint).
