@@ -10,6 +10,8 @@
 pub mod azure_table;
 pub mod dynamics;
 pub mod https;
+pub mod marketo;
+pub mod salesforce;
 
 use crate::config;
 use crate::lead::Lead;
@@ -88,8 +90,8 @@ pub fn for_config(dest: &config::Destination) -> Option<Box<dyn Destination>> {
         config::Spec::Https(_) => Some(Box::new(https::HttpsEndpoint::new(dest.clone()))),
         config::Spec::AzureTable(_) => Some(Box::new(azure_table::AzureTable::new(dest.clone()))),
         config::Spec::Dynamics(_) => Some(Box::new(dynamics::Dynamics::new(dest.clone()))),
-        config::Spec::Salesforce(_) => None,
-        config::Spec::Marketo(_) => None,
+        config::Spec::Salesforce(_) => Some(Box::new(salesforce::Salesforce::new(dest.clone()))),
+        config::Spec::Marketo(_) => Some(Box::new(marketo::Marketo::new(dest.clone()))),
         config::Spec::AzureBlob(_) | config::Spec::Nothing { .. } => None,
     }
 }

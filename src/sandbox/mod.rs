@@ -38,6 +38,8 @@ pub mod demo;
 pub mod dynamics;
 pub mod entra;
 pub mod https;
+pub mod marketo;
+pub mod salesforce;
 
 use crate::app::App;
 use crate::cli::SandboxArgs;
@@ -54,6 +56,8 @@ pub fn families() -> Vec<Box<dyn Family>> {
     vec![
         Box::new(dynamics::DynamicsFamily),
         Box::new(https::HttpsFamily),
+        Box::new(salesforce::SalesforceFamily),
+        Box::new(marketo::MarketoFamily),
     ]
 }
 

@@ -8,6 +8,8 @@ mod dynamics;
 mod fakes;
 mod sandbox;
 mod lead;
+mod marketo;
+mod salesforce;
 
 mod azure_table;
 mod config;
