@@ -379,3 +379,23 @@ fn cli_healthy_instance_cleans_up_only_its_lead_and_keeps_the_secret() {
         }
     }
 }
+
+#[test]
+fn a_lead_the_submission_only_updated_is_not_deleted() {
+    // Same ticks twice: the second submission updates the first run's lead, which
+    // leadcheck did not create in that run, so cleanup leaves it alone.
+    runtime().block_on(async {
+        let mk = Arc::new(emu::Marketo::new(Scenario::default()));
+        let addr = serve(mk.clone()).await;
+        let first = diagnose(&dest(addr), false, 30).await;
+        let second = diagnose(&dest(addr), true, 30).await;
+        assert_eq!(first.test_lead.id, second.test_lead.id);
+        let send = second.checks.iter().find(|c| c.id == "send").unwrap();
+        assert!(send.detail.contains("updated"), "{}", send.detail);
+        assert_eq!(status_of(&second, "cleanup"), Some(Status::Skip));
+        assert_eq!(second.test_lead.cleaned_up, None);
+        // Still there.
+        let third = diagnose(&dest(addr), false, 30).await;
+        assert_eq!(third.test_lead.verified, Some(true));
+    });
+}

@@ -173,10 +173,18 @@ fn without_api_the_lead_is_sent_and_verify_is_a_skip() {
 fn the_form_is_the_documented_test_lead_field_by_field() {
     let (_, sf) = check(Scenario::default(), false, false, 30);
     let posted = sf.posted();
-    let form: BTreeMap<&str, &str> = posted[0]
+    assert_eq!(posted.len(), 1);
+    let p = &posted[0];
+    // As the marketplace posts it: urlencoded, `encoding=UTF-8` in the URL and in the form
+    // (the documented sample lists it twice).
+    assert_eq!(p.content_type, "application/x-www-form-urlencoded");
+    assert_eq!(p.query, "encoding=UTF-8");
+    let form: BTreeMap<&str, &str> = p
+        .form
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
+    assert_eq!(form.len(), p.form.len(), "a field sent twice: {:?}", p.form);
     let m = "MSFT_TEST_636573304831318844";
     let expected: BTreeMap<&str, String> = [
         ("oid", emu::OID.to_string()),
