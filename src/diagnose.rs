@@ -1,4 +1,4 @@
-//! `diagnose` and `lint`: load the config, run every destination concurrently under the run
+//! `diagnose`: load the config, run every destination concurrently under the run
 //! deadline, render the report.
 //!
 //! Each destination runs lint first (an error finding stops it before any network), then
@@ -7,8 +7,8 @@
 //! not run. Ctrl-C stops within a second with exit 130 and no half report, naming any lead
 //! already created.
 
-use crate::app::{not_yet, App};
-use crate::cli::{DiagnoseArgs, LintArgs, ReportFormat};
+use crate::app::App;
+use crate::cli::{DiagnoseArgs, ReportFormat};
 use crate::config::{self, Config};
 use crate::destination::{self, Created, CreatedList, Ctx, Run};
 use crate::exit::{Exit, UserError};
@@ -116,7 +116,7 @@ async fn diagnose_one(
     deadline: Instant,
 ) -> Run {
     let mut run = Run::new();
-    let step = run.step("lint", "Check the configuration offline");
+    let step = run.step("lint", "Check the configuration");
     let findings = (opts.lint)(dest);
     let errors = findings
         .iter()
@@ -144,7 +144,7 @@ async fn diagnose_one(
             format!("{warnings} warning(s): {}", codes.join(", ")),
         );
     } else {
-        run.pass(step, "no problem found");
+        run.pass(step, "the configuration is well-formed");
     }
 
     let Some(imp) = destination::for_config(dest) else {
@@ -186,11 +186,13 @@ async fn diagnose_one(
             ));
             run.stopped = true;
         }
-        destination::skip_remaining(
-            &mut run,
-            imp.steps(),
-            "not run: the run deadline was reached",
-        );
+        let steps: Vec<(&str, &str)> = imp
+            .steps()
+            .iter()
+            .copied()
+            .filter(|(id, _)| *id != "cleanup" || opts.cleanup)
+            .collect();
+        destination::skip_remaining(&mut run, &steps, "not run: the run deadline was reached");
     }
     run
 }
@@ -240,7 +242,7 @@ pub fn run_diagnose(args: DiagnoseArgs, app: &mut App) -> anyhow::Result<Exit> {
         resolver: Arc::new(SystemResolver),
         proxy: ProxySettings::from_env(|k| std::env::var(k).ok()),
         log,
-        lint: pending::lint_destination,
+        lint: config::lint::lint_destination,
     };
 
     let spinner = (app.term.progress && format == ReportFormat::Human).then(|| {
@@ -311,7 +313,8 @@ pub fn run_diagnose(args: DiagnoseArgs, app: &mut App) -> anyhow::Result<Exit> {
         }
         Outcome::Done(Err(e)) => Err(UserError::new(e).into()),
         Outcome::Done(Ok(report)) => {
-            pending::render(&report, format, app)?;
+            let color = app.term.color && format == ReportFormat::Human;
+            crate::report::render(&report, format, app.lang, color, app.out)?;
             Ok(if report.status == Status::Fail {
                 Exit::Findings
             } else {
@@ -324,24 +327,4 @@ pub fn run_diagnose(args: DiagnoseArgs, app: &mut App) -> anyhow::Result<Exit> {
 enum Outcome {
     Done(Result<RunReport, String>),
     Interrupted,
-}
-
-pub fn run_lint(_args: LintArgs, _app: &mut App) -> anyhow::Result<Exit> {
-    not_yet("lint")
-}
-
-// TODO(engine): replace with config::lint::lint_destination and
-// report::render once the config branch has landed them.
-mod pending {
-    use super::*;
-
-    pub fn lint_destination(_d: &config::Destination) -> Vec<Finding> {
-        Vec::new()
-    }
-
-    pub fn render(report: &RunReport, _format: ReportFormat, app: &mut App) -> anyhow::Result<()> {
-        serde_json::to_writer(&mut *app.out, report)?;
-        writeln!(app.out)?;
-        Ok(())
-    }
 }

@@ -158,6 +158,7 @@ fn service_error(resp: &Response) -> ServiceError {
             .to_string();
     }
     err.code = crate::term::sanitize(&err.code.chars().take(100).collect::<String>(), false);
+    err.message = crate::secret::redact(&err.message).into_owned();
     err.message = crate::term::sanitize(&err.message.chars().take(300).collect::<String>(), false);
     err
 }

@@ -494,6 +494,14 @@ impl Dataverse {
         r
     }
 
+    fn no_roles(user_id: &str) -> Reply {
+        Dataverse::error(
+            403,
+            "0x80042f09",
+            &format!("SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user. Returned hr = -2147209463, User: {user_id}"),
+        )
+    }
+
     fn missing_privilege(privilege: &str) -> Reply {
         // research/protocols.md §2: "Principal user is missing prvReadLead privilege."
         Dataverse::error(
@@ -525,11 +533,7 @@ impl Dataverse {
             }
         }
         match self.behaviour {
-            Behaviour::NoRoles => {
-                return Dataverse::error(403, "0x80042f09", &format!(
-                    "SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user. Returned hr = -2147209463, User: {user_id}"
-                ))
-            }
+            Behaviour::NoRoles => return Dataverse::no_roles(user_id),
             Behaviour::FieldSecurity | Behaviour::NoLeadWriterRole if body.contains_key("leadsourcecode") => {
                 return Dataverse::error(403, "0x8004F502", &format!(
                     "Caller user with ID {user_id} does not have Create permissions for the leadsourcecode attribute in the lead entity. Count secured attributes in entity 11. user has 0 secured attribute privileges."
@@ -678,6 +682,13 @@ impl Emulator for Dataverse {
                     "OrganizationId": org_id,
                 }),
             );
+        }
+        // A user without roles fails every privilege check with the documented 0x80042f09
+        // (the research is silent on WhoAmI, which answers here).
+        if self.behaviour == Behaviour::NoRoles
+            && (rest.starts_with("systemusers(") || rest == "roles")
+        {
+            return Dataverse::no_roles(&user_id);
         }
         if rest == "leads" {
             return match req.method {

@@ -269,6 +269,8 @@ fn lc401_no_create_permission_on_leadsourcecode() {
 fn lc402_no_roles_assigned() {
     let r = expect_code("LC402");
     assert_eq!(check(&r, "roles"), Status::Fail);
+    let e = &r.findings[0].evidence;
+    assert!(e.contains("0x80042f09: SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user. Returned hr = -2147209463, User: "), "{e}");
 }
 
 // The raw upstream codes the sandbox reproduces.

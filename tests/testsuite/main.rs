@@ -12,8 +12,8 @@ mod marketo;
 mod salesforce;
 
 mod azure_table;
-mod diagnose_https;
-mod net;
 mod config;
+mod diagnose_https;
 mod lint;
+mod net;
 mod report;

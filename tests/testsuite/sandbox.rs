@@ -442,3 +442,94 @@ fn sandbox_writes_its_config_and_stops_on_ctrl_c_with_130() {
     );
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn demo_tours_the_sandbox_and_exits_zero() {
+    let out = leadcheck()
+        .arg("demo")
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "error[LC402]",
+        "error[LC305]",
+        "error[LC505]",
+        "SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user",
+        "AADSTS7000215",
+    ] {
+        assert!(stdout.contains(want), "{want} missing from:\n{stdout}");
+    }
+    assert!(String::from_utf8_lossy(&out.stderr).contains("every destination ended as designed"));
+    let out = leadcheck()
+        .args(["demo", "--format", "json"])
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["schema_version"], 1);
+    let status = |name: &str| {
+        j["destinations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == name)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status("dynamics"), "pass");
+    assert_eq!(status("https"), "pass");
+    assert_eq!(status("dynamics-lc402"), "fail");
+    assert_eq!(status("dynamics-lc305"), "fail");
+}
+
+#[test]
+fn demo_never_shows_a_secret_in_any_format_or_with_v() {
+    // The sandbox's made-up secrets are stable, so a sandbox started here has the demo's.
+    let sb = Sandbox::start(leadcheck::sandbox::demo::SCENARIOS).unwrap();
+    let mut canaries: Vec<String> = sb
+        .entries()
+        .iter()
+        .flat_map(|e| e.fields.iter())
+        .filter_map(|(_, v)| match v {
+            leadcheck::sandbox::FieldValue::Secret(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect();
+    // A flow URL is a secret for its signature: the `sig` value is the canary.
+    for c in canaries.clone() {
+        if let Some((_, sig)) = c.split_once("sig=") {
+            canaries.push(sig.to_string());
+        }
+    }
+    assert!(canaries.len() >= 5, "{canaries:?}");
+    for format in ["human", "json", "junit", "github"] {
+        let out = leadcheck()
+            .args(["demo", "-v", "--format", format])
+            .timeout(Duration::from_secs(60))
+            .assert()
+            .code(0)
+            .get_output()
+            .clone();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            all.contains("POST"),
+            "-v shows the requests ({format}): {all}"
+        );
+        for c in &canaries {
+            assert!(
+                !all.contains(c.as_str()),
+                "{format} shows a secret {c}: {all}"
+            );
+        }
+        assert!(!all.contains("eyJ0eXAi"), "{format} shows a token");
+    }
+}
