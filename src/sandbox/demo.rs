@@ -39,7 +39,15 @@ pub fn run(args: DemoArgs, app: &mut App) -> anyhow::Result<Exit> {
             .unwrap_or(0)
     ));
     let loaded = private_dir(&dir)
-        .and_then(|()| sandbox.render_toml(&SecretStyle::Files(dir.clone()), Some(TOUR)))
+        .and_then(|()| {
+            sandbox.render_toml(
+                &SecretStyle::Files {
+                    dir: dir.clone(),
+                    reference: dir.clone(),
+                },
+                Some(TOUR),
+            )
+        })
         .map_err(|e| {
             UserError::new(format!(
                 "the demo could not write its secrets under {}: {e}",

@@ -412,8 +412,12 @@ fn sandbox_writes_its_config_and_stops_on_ctrl_c_with_130() {
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains("[destination.dynamics-lc402]"), "{text}");
     // The emulators answer while it runs.
-    let cfg = leadcheck::config::load_file(&path, true).unwrap();
-    assert!(cfg.destinations.iter().any(|d| d.name == "https"));
+    assert!(
+        text.contains(
+            "application_key = { file = \"leadcheck.secrets/dynamics.application_key\" }"
+        ),
+        "{text}"
+    );
     let instance = text
         .lines()
         .find(|l| l.starts_with("instance_url"))
@@ -429,6 +433,40 @@ fn sandbox_writes_its_config_and_stops_on_ctrl_c_with_130() {
         None,
     );
     assert_eq!(s, 401);
+    // The written config lints clean (secrets in files, so not even LC105) and diagnoses
+    // through the binary: healthy passes, the scenario fails with its code.
+    leadcheck()
+        .args(["lint", "--config"])
+        .arg(&path)
+        .timeout(Duration::from_secs(15))
+        .assert()
+        .code(0);
+    let out = leadcheck()
+        .args(["diagnose", "--format", "json", "--cleanup", "--config"])
+        .arg(&path)
+        .args(["dynamics", "https"])
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["status"], "pass", "{j}");
+    assert_eq!(j["destinations"][0]["test_lead"]["cleaned_up"], true);
+    let out = leadcheck()
+        .args(["diagnose", "--config"])
+        .arg(&path)
+        .arg("dynamics-lc402")
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let human = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        human.contains("LC402") && human.contains("run `leadcheck explain LC402`"),
+        "{human}"
+    );
     std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
