@@ -4,3 +4,6 @@
 mod support;
 
 mod cli;
+mod catalog;
+mod explain;
+mod triage;
