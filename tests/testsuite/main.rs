@@ -4,6 +4,19 @@
 mod support;
 
 mod cli;
+mod dynamics;
+mod fakes;
+mod sandbox;
+mod lead;
+mod marketo;
+mod salesforce;
+
+mod azure_table;
+mod config;
+mod diagnose_https;
+mod lint;
+mod net;
+mod report;
 mod catalog;
 mod explain;
 mod triage;
