@@ -72,6 +72,8 @@ enum KeyPat {
         rule: u32,
         group: u8,
         bound_end: bool,
+        /// 1 / the number of codes whose rules have this alternative.
+        spec: f32,
     },
 }
 
@@ -119,7 +121,54 @@ pub struct Matcher {
     pre_ac: Option<AhoCorasick>,
     pre_pats: Vec<Vec<PreTarget>>,
     fragments: Vec<String>,
+    /// Each code's destinations, as a bit set (see [`DESTINATIONS`]).
+    dest: Vec<u8>,
+    /// Words that name a destination in a text.
+    dest_ac: Option<AhoCorasick>,
+    dest_bits: Vec<u8>,
 }
+
+/// Destination names of the catalog, in bit order, and words naming each in a text.
+const DESTINATIONS: [(&str, &[&str]); 6] = [
+    (
+        "dynamics",
+        &["dynamics", "crm", "dataverse", "lastcrmerror"],
+    ),
+    ("salesforce", &["salesforce", "web-to-lead", "webtolead"]),
+    (
+        "marketo",
+        &["marketo", "munchkin", "mktorest", "launchpoint"],
+    ),
+    (
+        "azure-table",
+        &[
+            "azure table",
+            "table storage",
+            "storage account",
+            "accountkey",
+            "tabela azure",
+            "tabeli azure",
+            "azure 表",
+            "azure 資料表",
+            "azure 테이블",
+            "tabela do azure",
+        ],
+    ),
+    (
+        "https",
+        &[
+            "https endpoint",
+            "power automate",
+            "logic app",
+            "https 端點",
+            "https 端点",
+            "https 엔드포인트",
+            "punkt koncowy https",
+            "ponto de extremidade https",
+        ],
+    ),
+    ("azure-blob", &["blob"]),
+];
 
 static MATCHER: OnceLock<Matcher> = OnceLock::new();
 
@@ -190,14 +239,15 @@ fn tokenize(key: &str) -> Vec<Tok> {
 fn pattern_tokens(key: &str) -> Vec<String> {
     let mut cleaned = String::with_capacity(key.len());
     let mut skip_until: Option<char> = None;
-    for c in key.chars() {
+    for (i, c) in key.char_indices() {
         match skip_until {
             Some(end) if c == end => {
                 skip_until = None;
                 cleaned.push(' ');
             }
             Some(_) => {}
-            None if c == '{' => skip_until = Some('}'),
+            // `{appId}`: a variable part; JSON braces stay.
+            None if c == '{' && is_placeholder_name(&key[i + 1..]) => skip_until = Some('}'),
             None => cleaned.push(c),
         }
     }
@@ -205,6 +255,16 @@ fn pattern_tokens(key: &str) -> Vec<String> {
         .iter()
         .map(|t| cleaned[t.start..t.end].to_string())
         .collect()
+}
+
+/// `appId}`: up to 40 word characters, then a closing brace.
+fn is_placeholder_name(rest: &str) -> bool {
+    match rest.find('}') {
+        Some(end) => {
+            end > 0 && end <= 40 && rest[..end].chars().all(|c| c.is_alphanumeric() || c == '_')
+        }
+        None => false,
+    }
 }
 
 /// Alphanumeric characters only (CJK included), with each one's byte offset in the key.
@@ -255,21 +315,27 @@ fn parse_rule(rule: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// The fragment the prefilter looks for in raw text for a normalized unit: its longest ASCII
-/// alphanumeric run of 3 or more (present with or without diacritics, in any ASCII case),
-/// else the unit itself as written, folded and upper-cased.
-fn raw_fragments(unit: &str, original_forms: &[String]) -> Vec<String> {
-    let best = unit
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|r| r.len() >= 3)
-        .max_by_key(|r| r.len());
-    if let Some(run) = best {
-        return vec![run.to_string()];
-    }
-    let mut out = vec![unit.to_string()];
-    for f in original_forms {
-        out.push(f.clone());
-        out.push(f.to_uppercase());
+/// The fragments the prefilter looks for in raw text for a normalized unit. For each way it
+/// is written (`forms`, else the unit): its longest ASCII alphanumeric run of 3 or more,
+/// present with or without diacritics and in any ASCII case; else the form itself, in lower
+/// and upper case, and the folded unit.
+fn raw_fragments(unit: &str, forms: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let own = [unit.to_string()];
+    let sources = if forms.is_empty() { &own[..] } else { forms };
+    for f in sources {
+        let best = f
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|r| r.len() >= 3)
+            .max_by_key(|r| r.len());
+        match best {
+            Some(run) => out.push(run.to_ascii_lowercase()),
+            None => {
+                out.push(f.to_lowercase());
+                out.push(f.to_uppercase());
+                out.push(unit.to_string());
+            }
+        }
     }
     out.sort();
     out.dedup();
@@ -375,7 +441,27 @@ impl Matcher {
             pre_ac: None,
             pre_pats: Vec::new(),
             fragments: Vec::new(),
+            dest: entries
+                .iter()
+                .map(|e| {
+                    DESTINATIONS
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, d)| e.destinations.iter().any(|x| x == d.0))
+                        .fold(0u8, |acc, (i, _)| acc | 1 << i)
+                })
+                .collect(),
+            dest_ac: None,
+            dest_bits: Vec::new(),
         };
+        let mut cues = Vec::new();
+        for (i, (_, words)) in DESTINATIONS.iter().enumerate() {
+            for w in *words {
+                cues.push(normalize::fold(w));
+                m.dest_bits.push(1 << i);
+            }
+        }
+        m.dest_ac = AhoCorasick::new(&cues).ok();
         let mut pre: HashMap<String, Vec<PreTarget>> = HashMap::new();
         let mut add_pre = |frags: Vec<String>, t: PreTarget| {
             for f in frags {
@@ -479,6 +565,17 @@ impl Matcher {
                 }
             }
         }
+        let mut alt_codes: HashMap<String, HashSet<usize>> = HashMap::new();
+        for (ci, e) in entries.iter().enumerate() {
+            for rule in e.signatures.keywords.values().flatten() {
+                for alt in parse_rule(rule).into_iter().flatten() {
+                    alt_codes
+                        .entry(alt.trim().to_string())
+                        .or_default()
+                        .insert(ci);
+                }
+            }
+        }
         for (ci, e) in entries.iter().enumerate() {
             for (tag, list) in &e.signatures.keywords {
                 let Some(lang) = TextLang::from_tag(tag) else {
@@ -503,6 +600,8 @@ impl Matcher {
                                 rule: ri,
                                 group: gi as u8,
                                 bound_end: alt.chars().count() <= 3 && !alt.chars().any(is_cjk),
+                                spec: 1.0
+                                    / alt_codes.get(&alt).map_or(1, |c| c.len()).max(1) as f32,
                             });
                             let forms: Vec<String> = rule
                                 .split(['+', '|'])
@@ -630,12 +729,35 @@ impl Matcher {
         false
     }
 
+    /// Every piece of evidence found in `text`, for debugging the catalog's signatures.
+    #[doc(hidden)]
+    pub fn evidence(&self, text: &str) -> Vec<String> {
+        let n = normalize::normalize_mapped(text);
+        let ev = self.collect(&n);
+        ev.iter()
+            .map(|e| {
+                format!(
+                    "{} {:.2} {:?} {:?}",
+                    self.codes[e.code as usize],
+                    e.conf,
+                    e.lang,
+                    fragment(text, &n, e.span)
+                )
+            })
+            .collect()
+    }
+
     fn match_normalized(&self, text: &str, n: &Normalized) -> Vec<Match> {
+        let ev = self.collect(n);
+        self.decide(text, n, ev)
+    }
+
+    fn collect(&self, n: &Normalized) -> Vec<Evidence> {
         let key = n.key.as_str();
         let mut ev: Vec<Evidence> = Vec::new();
 
         // Anchors and keyword alternatives.
-        let mut alt_hits: HashMap<u32, Vec<(usize, usize, u8)>> = HashMap::new();
+        let mut alt_hits: HashMap<u32, Vec<(usize, usize, u8, f32)>> = HashMap::new();
         if let Some(ac) = &self.key_ac {
             for m in ac.find_overlapping_iter(key) {
                 let (s, e) = (m.start(), m.end());
@@ -664,23 +786,29 @@ impl Matcher {
                         rule,
                         group,
                         bound_end,
+                        spec,
                     } => {
                         let latin_start = key[s..].chars().next().is_some_and(|c| !is_cjk(c));
                         if (latin_start && word(before)) || (bound_end && word(after)) {
                             continue;
                         }
-                        alt_hits.entry(rule).or_default().push((s, e, group));
+                        alt_hits.entry(rule).or_default().push((s, e, group, spec));
                     }
                 }
             }
         }
         for (rule, mut hits) in alt_hits {
             let r = &self.rules[rule as usize];
-            hits.sort_unstable();
-            if let Some(span) = window_covering(&hits, r.groups) {
+            hits.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+            if let Some((span, spec)) = window_covering(&hits, r.groups) {
+                // Tighter, more demanding rules with rarer words are more specific.
+                let spread = (span.1 - span.0) as f32 / KEYWORD_SPAN as f32;
+                let conf = KEYWORD - 0.1 * spread.min(1.0)
+                    + 0.02 * r.groups.saturating_sub(2) as f32
+                    + 0.06 * spec;
                 ev.push(Evidence {
                     code: r.code,
-                    conf: KEYWORD,
+                    conf,
                     lang: Some(r.lang),
                     span,
                 });
@@ -772,8 +900,7 @@ impl Matcher {
                 }
             }
         }
-
-        self.decide(text, n, ev)
+        ev
     }
 
     /// Combines the evidence per code, drops weak matches that sit on a stronger match of
@@ -783,8 +910,22 @@ impl Matcher {
         for e in ev {
             per.entry(e.code).or_default().push(e);
         }
+        // Destinations the text names: weaker evidence for a code of another destination counts
+        // less (a Marketo ticket saying "client secret is invalid" is not the Dynamics code).
+        let named = match &self.dest_ac {
+            Some(ac) => ac
+                .find_iter(&n.key)
+                .fold(0u8, |acc, m| acc | self.dest_bits[m.pattern().as_usize()]),
+            None => 0,
+        };
         let mut best: Vec<(u16, f32, Evidence)> = Vec::new();
         for (code, mut list) in per {
+            let dest = self.dest[code as usize];
+            if named != 0 && dest != 0 && dest & named == 0 {
+                for e in list.iter_mut().filter(|e| e.conf < 0.85) {
+                    e.conf -= 0.08;
+                }
+            }
             list.sort_by(|a, b| b.conf.total_cmp(&a.conf).then(a.span.0.cmp(&b.span.0)));
             let top = list[0];
             if top.conf < THRESHOLD {
@@ -792,11 +933,20 @@ impl Matcher {
             }
             let extra = list[1..]
                 .iter()
-                .filter(|e| e.span != top.span)
+                .filter(|e| {
+                    e.conf >= THRESHOLD && (e.span.1 <= top.span.0 || e.span.0 >= top.span.1)
+                })
                 .count()
                 .min(3) as f32;
             let conf = (top.conf + 0.02 * extra).min(0.99);
             best.push((code, conf, top));
+        }
+        // A symptom or question (LC6xx) yields to a root cause found in the same text.
+        let family = |code: u16| self.codes[code as usize].as_bytes().get(2).copied();
+        if best.iter().any(|b| family(b.0) != Some(b'6')) {
+            for b in best.iter_mut().filter(|b| family(b.0) == Some(b'6')) {
+                b.1 -= 0.03;
+            }
         }
         best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.2.span.0.cmp(&b.2.span.0)));
         let mut kept: Vec<(u16, f32, Evidence)> = Vec::new();
@@ -912,11 +1062,12 @@ fn best_window(
 }
 
 /// The smallest span in which every keyword group hits, within [`KEYWORD_SPAN`].
-fn window_covering(hits: &[(usize, usize, u8)], groups: u8) -> Option<(usize, usize)> {
+/// Also the mean, over the groups, of the most specific alternative hit in that span.
+fn window_covering(hits: &[(usize, usize, u8, f32)], groups: u8) -> Option<((usize, usize), f32)> {
     let mut count = vec![0u32; groups as usize];
     let mut have = 0;
     let mut lo = 0;
-    let mut best: Option<(usize, usize)> = None;
+    let mut best: Option<(usize, usize, usize, usize)> = None;
     for hi in 0..hits.len() {
         let g = hits[hi].2 as usize;
         if count[g] == 0 {
@@ -934,7 +1085,7 @@ fn window_covering(hits: &[(usize, usize, u8)], groups: u8) -> Option<(usize, us
             );
             if span.1 - span.0 <= KEYWORD_SPAN && best.map_or(true, |b| span.1 - span.0 < b.1 - b.0)
             {
-                best = Some(span);
+                best = Some((span.0, span.1, lo, hi));
             }
             let g0 = hits[lo].2 as usize;
             count[g0] -= 1;
@@ -944,7 +1095,15 @@ fn window_covering(hits: &[(usize, usize, u8)], groups: u8) -> Option<(usize, us
             lo += 1;
         }
     }
-    best
+    let (start, end, lo, hi) = best?;
+    let mut spec = vec![0.0f32; groups as usize];
+    for h in &hits[lo..=hi] {
+        spec[h.2 as usize] = spec[h.2 as usize].max(h.3);
+    }
+    Some((
+        (start, end),
+        spec.iter().sum::<f32>() / groups.max(1) as f32,
+    ))
 }
 
 /// Raw bytes the prefilter cannot judge: escapes, entities, zero-width characters and

@@ -22,3 +22,6 @@ mod props;
 mod report;
 mod secrets;
 mod signals;
+mod catalog;
+mod explain;
+mod triage;
