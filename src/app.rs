@@ -66,7 +66,11 @@ pub fn dispatch(command: Command, app: &mut App) -> anyhow::Result<Exit> {
         Command::Sandbox(args) => crate::sandbox::run(args, app),
         Command::Demo(args) => crate::sandbox::demo::run(args, app),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "leadcheck", app.out);
+            // clap_complete panics on a write error (`| head`): generate into memory, then
+            // write, so a closed pipe is an ordinary BrokenPipe error.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "leadcheck", &mut script);
+            app.out.write_all(&script)?;
             Ok(Exit::Ok)
         }
         Command::Man => {
