@@ -175,7 +175,15 @@ fn triage_of_a_big_input_into_a_closed_pipe_ends_quietly() {
 
 #[test]
 fn completions_and_man_into_a_closed_pipe_end_quietly() {
-    for args in [&["man"][..], &["completions", "bash"][..]] {
+    // Regression: clap_complete panicked ("failed to write completion file: Broken pipe")
+    // when the reader went away first; several rounds, as it depends on timing.
+    let mut runs: Vec<Vec<&str>> = vec![vec!["man"]];
+    for _ in 0..3 {
+        for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+            runs.push(vec!["completions", shell]);
+        }
+    }
+    for args in &runs {
         let mut cmd = bin();
         cmd.args(args);
         let (code, _, stderr) = head_1(cmd);
