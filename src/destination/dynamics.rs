@@ -375,7 +375,7 @@ fn aad_error(resp: &Response) -> Option<(String, u64, String, String)> {
     let code = j.get("error_codes")?.as_array()?.first()?.as_u64()?;
     let s = |k: &str| j.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     Some((
-        s("error"),
+        clean(&s("error"), 64),
         code,
         clean(&s("error_description"), 500),
         s("trace_id"),
