@@ -518,7 +518,10 @@ pub fn judge(resp: &Response, path: &str) -> Answer {
         .as_str()
         .map(str::to_string)
         .or_else(|| err["code"].as_u64().map(|c| c.to_string()))
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .chars()
+        .take(32)
+        .collect::<String>();
     let message = crate::term::sanitize(
         &err["message"]
             .as_str()
