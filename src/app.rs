@@ -28,7 +28,11 @@ impl App<'_> {
 }
 
 /// Builds the context from the process and runs the command line.
-pub fn run(cli: Cli, out: &mut (dyn Write + Send), err: &mut (dyn Write + Send)) -> anyhow::Result<Exit> {
+pub fn run(
+    cli: Cli,
+    out: &mut (dyn Write + Send),
+    err: &mut (dyn Write + Send),
+) -> anyhow::Result<Exit> {
     let verbosity = if cli.global.quiet {
         Verbosity::Quiet
     } else if cli.global.verbose {
@@ -37,8 +41,16 @@ pub fn run(cli: Cli, out: &mut (dyn Write + Send), err: &mut (dyn Write + Send))
         Verbosity::Normal
     };
     let term = Term::from_process(cli.global.color, verbosity);
-    let lang = cli.global.lang.unwrap_or_else(|| Lang::from_env(|k| std::env::var(k).ok()));
-    let mut app = App { lang, term, out, err };
+    let lang = cli
+        .global
+        .lang
+        .unwrap_or_else(|| Lang::from_env(|k| std::env::var(k).ok()));
+    let mut app = App {
+        lang,
+        term,
+        out,
+        err,
+    };
     dispatch(cli.command, &mut app)
 }
 
@@ -48,7 +60,7 @@ pub fn dispatch(command: Command, app: &mut App) -> anyhow::Result<Exit> {
         Command::Triage(args) => crate::triage::run(args, app),
         Command::Catalog(args) => crate::triage::catalog_cmd::run(args, app),
         Command::Diagnose(args) => crate::diagnose::run_diagnose(args, app),
-        Command::Lint(args) => crate::diagnose::run_lint(args, app),
+        Command::Lint(args) => crate::config::lint::run(args, app),
         Command::TestLead(args) => crate::lead::run(args, app),
         Command::Init(args) => crate::config::init::run(args, app),
         Command::Sandbox(args) => crate::sandbox::run(args, app),

@@ -197,10 +197,20 @@ pub struct DiagnoseArgs {
     #[command(flatten)]
     pub lint: LintArgs,
     /// Seconds for one request, connect to last byte
-    #[arg(long, env = "LEADCHECK_TIMEOUT", default_value_t = 15.0, value_name = "SECS")]
+    #[arg(
+        long,
+        env = "LEADCHECK_TIMEOUT",
+        default_value_t = 15.0,
+        value_name = "SECS"
+    )]
     pub timeout: f64,
     /// Seconds for the whole run
-    #[arg(long, env = "LEADCHECK_DEADLINE", default_value_t = 120.0, value_name = "SECS")]
+    #[arg(
+        long,
+        env = "LEADCHECK_DEADLINE",
+        default_value_t = 120.0,
+        value_name = "SECS"
+    )]
     pub deadline: f64,
     /// Everything but the lead write
     #[arg(long)]

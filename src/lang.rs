@@ -45,7 +45,11 @@ impl Lang {
     }
 
     pub fn from_locale(locale: &str) -> Option<Lang> {
-        let base = locale.split(['.', '@']).next().unwrap_or("").to_ascii_lowercase();
+        let base = locale
+            .split(['.', '@'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         let primary = base.split(['_', '-']).next().unwrap_or("");
         match primary {
             "en" => Some(Lang::En),
@@ -73,7 +77,9 @@ impl FromStr for Lang {
             "pt-br" | "pt" => Ok(Lang::PtBr),
             "zh-tw" | "zh-hant" | "zh" => Ok(Lang::ZhTw),
             "ko-kr" | "ko" => Ok(Lang::KoKr),
-            _ => Err(format!("unknown language `{s}`; expected one of en, pl, pt-BR, zh-TW, ko-KR")),
+            _ => Err(format!(
+                "unknown language `{s}`; expected one of en, pl, pt-BR, zh-TW, ko-KR"
+            )),
         }
     }
 }
@@ -128,10 +134,18 @@ mod tests {
     #[test]
     fn locale_variables() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
         };
         assert_eq!(Lang::from_env(env(&[("LANG", "pl_PL.UTF-8")])), Lang::Pl);
-        assert_eq!(Lang::from_env(env(&[("LC_ALL", "ko_KR.UTF-8"), ("LANG", "pl_PL")])), Lang::KoKr);
+        assert_eq!(
+            Lang::from_env(env(&[("LC_ALL", "ko_KR.UTF-8"), ("LANG", "pl_PL")])),
+            Lang::KoKr
+        );
         assert_eq!(Lang::from_env(env(&[("LANG", "C.UTF-8")])), Lang::En);
         assert_eq!(Lang::from_env(env(&[])), Lang::En);
         assert_eq!("PT-br".parse::<Lang>().unwrap(), Lang::PtBr);

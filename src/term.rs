@@ -48,7 +48,9 @@ impl Term {
                 false
             } else if set("CLICOLOR_FORCE") {
                 true
-            } else if env("CLICOLOR").as_deref() == Some("0") || env("TERM").as_deref() == Some("dumb") {
+            } else if env("CLICOLOR").as_deref() == Some("0")
+                || env("TERM").as_deref() == Some("dumb")
+            {
                 false
             } else {
                 tty
@@ -59,8 +61,14 @@ impl Term {
             ColorChoice::Never => (false, false),
             ColorChoice::Auto => (auto(stdout_tty), auto(stderr_tty)),
         };
-        let progress = stderr_tty && verbosity == Verbosity::Normal && env("TERM").as_deref() != Some("dumb");
-        Term { color, color_stderr, progress, verbosity }
+        let progress =
+            stderr_tty && verbosity == Verbosity::Normal && env("TERM").as_deref() != Some("dumb");
+        Term {
+            color,
+            color_stderr,
+            progress,
+            verbosity,
+        }
     }
 
     /// From the real process environment and streams.
@@ -76,7 +84,12 @@ impl Term {
 
     /// No color, no progress: for tests and machine formats.
     pub fn plain() -> Term {
-        Term { color: false, color_stderr: false, progress: false, verbosity: Verbosity::Normal }
+        Term {
+            color: false,
+            color_stderr: false,
+            progress: false,
+            verbosity: Verbosity::Normal,
+        }
     }
 }
 
@@ -89,9 +102,10 @@ pub fn sanitize(text: &str, keep_newlines: bool) -> String {
         match c {
             '\n' | '\t' if keep_newlines => out.push(c),
             c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}' => {
-                out.push_str(&format!("\\u{{{:x}}}", c as u32))
-            }
+            '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{feff}' => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }
@@ -103,20 +117,49 @@ mod tests {
     use super::*;
 
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
     fn color_precedence() {
         let t = Term::decide(ColorChoice::Auto, Verbosity::Normal, env(&[]), true, true);
         assert!(t.color && t.progress);
-        let t = Term::decide(ColorChoice::Auto, Verbosity::Normal, env(&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]), true, true);
+        let t = Term::decide(
+            ColorChoice::Auto,
+            Verbosity::Normal,
+            env(&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]),
+            true,
+            true,
+        );
         assert!(!t.color);
-        let t = Term::decide(ColorChoice::Auto, Verbosity::Normal, env(&[("CLICOLOR_FORCE", "1")]), false, false);
+        let t = Term::decide(
+            ColorChoice::Auto,
+            Verbosity::Normal,
+            env(&[("CLICOLOR_FORCE", "1")]),
+            false,
+            false,
+        );
         assert!(t.color && !t.progress);
-        let t = Term::decide(ColorChoice::Always, Verbosity::Quiet, env(&[("NO_COLOR", "1")]), false, true);
+        let t = Term::decide(
+            ColorChoice::Always,
+            Verbosity::Quiet,
+            env(&[("NO_COLOR", "1")]),
+            false,
+            true,
+        );
         assert!(t.color && !t.progress);
-        let t = Term::decide(ColorChoice::Auto, Verbosity::Normal, env(&[("NO_COLOR", "")]), false, false);
+        let t = Term::decide(
+            ColorChoice::Auto,
+            Verbosity::Normal,
+            env(&[("NO_COLOR", "")]),
+            false,
+            false,
+        );
         assert!(!t.color);
     }
 

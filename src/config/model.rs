@@ -31,7 +31,10 @@ pub struct Destination {
 impl Destination {
     /// The location of a field, else of the destination itself.
     pub fn loc(&self, field: &str) -> Option<Location> {
-        self.locations.get(field).cloned().or_else(|| self.location.clone())
+        self.locations
+            .get(field)
+            .cloned()
+            .or_else(|| self.location.clone())
     }
 
     /// The `type` as PRODUCT.md spells it.
@@ -59,7 +62,9 @@ pub enum Spec {
     /// Retired: recognized only to report LC101.
     AzureBlob(AzureBlob),
     /// Partner Center's `none` or `email`: nothing to test (LC117).
-    Nothing { kind: String },
+    Nothing {
+        kind: String,
+    },
 }
 
 impl Spec {
@@ -97,7 +102,10 @@ pub struct SecretField {
 
 impl SecretField {
     pub fn plain(value: impl Into<String>) -> SecretField {
-        SecretField { source: SecretSource::Plain, value: Ok(Secret::new(value)) }
+        SecretField {
+            source: SecretSource::Plain,
+            value: Ok(Secret::new(value)),
+        }
     }
 
     /// The value when it could be read and is not empty.
@@ -168,5 +176,6 @@ pub struct AzureBlob {
 
 pub const DEFAULT_TABLE: &str = "MarketplaceLeads";
 pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
-pub const DEFAULT_SALESFORCE_ENDPOINT: &str = "https://webto.salesforce.com/servlet/servlet.WebToLead?encoding=UTF-8";
+pub const DEFAULT_SALESFORCE_ENDPOINT: &str =
+    "https://webto.salesforce.com/servlet/servlet.WebToLead?encoding=UTF-8";
 pub const DEFAULT_OFFER_TITLE: &str = "leadcheck test";

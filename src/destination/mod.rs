@@ -1,8 +1,163 @@
 //! One file per destination behind one trait. A destination's diagnosis is a chain of steps
 //! recorded in a [`Run`]; the chain stops at the first hard failure.
+//!
+//! Adding a destination: write `src/destination/<kind>.rs` with a struct implementing
+//! [`Destination`], add `pub mod <kind>;` below and one arm in [`for_config`]. Use the
+//! helpers here ([`probe`], [`send`], [`fail`], [`record_created`]) and the network layer
+//! ([`crate::net::Net`], reached as `ctx.net`) so that every destination maps errors the
+//! same way.
 
+pub mod azure_table;
+pub mod dynamics;
+pub mod https;
+pub mod marketo;
+pub mod salesforce;
+
+use crate::config;
+use crate::lead::Lead;
+use crate::net::{Net, NetError, Response};
 use crate::report::{Check, DestinationReport, Finding, Severity, Status, TestLead};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
+use url::Url;
+
+pub use crate::net::BoxFuture;
+
+/// A destination type's diagnosis: the steps after lint (probe, auth, permission, send,
+/// verify, cleanup), recorded in `run`. Implementations return early when a step fails
+/// (`run.stopped`); the runner bounds the whole future by the run deadline.
+pub trait Destination: Send + Sync {
+    /// The `type` as PRODUCT.md spells it (`https`, `azure-table`, ...).
+    fn kind(&self) -> &'static str;
+
+    /// Runs the steps. Must honour `ctx.dry_run` (no write: the send step is a `skip`
+    /// "dry run") and `ctx.cleanup` (delete only the record created).
+    fn diagnose<'a>(&'a self, ctx: &'a Ctx, run: &'a mut Run) -> BoxFuture<'a, ()>;
+
+    /// The step ids and titles in order, so that steps a deadline cut off can be reported
+    /// as not run. Optional.
+    fn steps(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+}
+
+/// A lead record created by a run: destination name and the record's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    pub destination: String,
+    pub id: String,
+}
+
+/// Shared list of created records, so that an interrupted run can still name them.
+pub type CreatedList = Arc<Mutex<Vec<Created>>>;
+
+/// What a destination's diagnosis gets: the network, the test lead and the run's options.
+#[derive(Clone)]
+pub struct Ctx {
+    pub net: Net,
+    pub lead: Lead,
+    /// The destination's name (`[destination.NAME]`).
+    pub name: String,
+    /// Everything but the write.
+    pub dry_run: bool,
+    /// Delete the created record afterwards.
+    pub cleanup: bool,
+    /// `-v` (request lines are logged by `net` already).
+    pub verbose: bool,
+    /// Where created records are registered (see [`record_created`]).
+    pub created: CreatedList,
+}
+
+impl Ctx {
+    /// A context with no dry run, no cleanup, not verbose.
+    pub fn new(net: Net, lead: Lead, name: impl Into<String>) -> Ctx {
+        Ctx {
+            net,
+            lead,
+            name: name.into(),
+            dry_run: false,
+            cleanup: false,
+            verbose: false,
+            created: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+}
+
+/// The implementation for a configured destination; `None` for a type this build cannot
+/// diagnose (lint has already reported retired and empty destinations).
+pub fn for_config(dest: &config::Destination) -> Option<Box<dyn Destination>> {
+    match &dest.spec {
+        config::Spec::Https(_) => Some(Box::new(https::HttpsEndpoint::new(dest.clone()))),
+        config::Spec::AzureTable(_) => Some(Box::new(azure_table::AzureTable::new(dest.clone()))),
+        config::Spec::Dynamics(_) => Some(Box::new(dynamics::Dynamics::new(dest.clone()))),
+        config::Spec::Salesforce(_) => Some(Box::new(salesforce::Salesforce::new(dest.clone()))),
+        config::Spec::Marketo(_) => Some(Box::new(marketo::Marketo::new(dest.clone()))),
+        config::Spec::AzureBlob(_) | config::Spec::Nothing { .. } => None,
+    }
+}
+
+/// The `dns`, `connect` and `tls` steps for `url` (see [`Net::probe`]). `false` when one
+/// failed.
+pub async fn probe(ctx: &Ctx, run: &mut Run, url: &Url) -> bool {
+    ctx.net.probe(run, url).await
+}
+
+/// Sends `req` as part of `step`. On a network failure (or a redirect, 429, 407) the step
+/// fails with the mapped finding and `None` is returned; otherwise the response, whatever
+/// its status, for the destination to judge and finish the step.
+pub async fn send(
+    ctx: &Ctx,
+    run: &mut Run,
+    step: Step,
+    req: reqwest::Request,
+) -> Option<(Step, Response)> {
+    match ctx.net.send(req).await {
+        Ok(resp) => Some((step, resp)),
+        Err(e) => {
+            fail(run, step, &e);
+            None
+        }
+    }
+}
+
+/// Fails `step` with a network error's finding.
+pub fn fail(run: &mut Run, step: Step, err: &NetError) {
+    run.fail(step, err.evidence.clone(), err.finding());
+}
+
+/// Records the created record in the report and in the shared list (named on Ctrl-C).
+pub fn record_created(ctx: &Ctx, run: &mut Run, id: impl Into<String>) {
+    let id = id.into();
+    run.test_lead.sent = true;
+    run.test_lead.id = Some(id.clone());
+    if let Ok(mut list) = ctx.created.lock() {
+        list.push(Created {
+            destination: ctx.name.clone(),
+            id,
+        });
+    }
+}
+
+/// Marks the record as cleaned up (removes it from the Ctrl-C list).
+pub fn record_cleaned(ctx: &Ctx, run: &mut Run, ok: bool) {
+    run.test_lead.cleaned_up = Some(ok);
+    if ok {
+        if let Ok(mut list) = ctx.created.lock() {
+            list.retain(|c| c.destination != ctx.name);
+        }
+    }
+}
+
+/// Records each of `steps` not yet in the run as `skip` with `reason` (steps a deadline or
+/// an earlier failure kept from running).
+pub fn skip_remaining(run: &mut Run, steps: &[(&str, &str)], reason: &str) {
+    for (id, title) in steps {
+        if !run.checks.iter().any(|c| c.id == *id) {
+            let s = run.step(id, *title);
+            run.skip(s, reason);
+        }
+    }
+}
 
 /// A step in progress; finish it with one of [`Run`]'s methods.
 #[must_use = "a step must be finished with pass, warn, fail or skip"]
@@ -29,7 +184,11 @@ impl Run {
 
     /// Starts a step (`id` is stable and machine-readable: `dns`, `tls`, `token`, ...).
     pub fn step(&self, id: &str, title: impl Into<String>) -> Step {
-        Step { id: id.to_string(), title: title.into(), started: Instant::now() }
+        Step {
+            id: id.to_string(),
+            title: title.into(),
+            started: Instant::now(),
+        }
     }
 
     fn finish(&mut self, step: Step, status: Status, detail: String) {
@@ -64,6 +223,15 @@ impl Run {
         self.stopped = true;
     }
 
+    /// Finishes a step whose findings were recorded separately (with [`Run::finding`]);
+    /// `Fail` stops the chain.
+    pub fn finish_as(&mut self, step: Step, status: Status, detail: impl Into<String>) {
+        self.finish(step, status, detail.into());
+        if status == Status::Fail {
+            self.stopped = true;
+        }
+    }
+
     /// A finding that belongs to no single step (for example from lint).
     pub fn finding(&mut self, finding: Finding) {
         self.findings.push(finding);
@@ -72,7 +240,12 @@ impl Run {
     /// The destination's status: fail on any error finding or failed step, warn on any
     /// warning, else pass. With `strict`, warnings fail.
     pub fn status(&self, strict: bool) -> Status {
-        let worst_check = self.checks.iter().map(|c| c.status).max().unwrap_or(Status::Pass);
+        let worst_check = self
+            .checks
+            .iter()
+            .map(|c| c.status)
+            .max()
+            .unwrap_or(Status::Pass);
         let worst_finding = self.findings.iter().map(|f| f.severity).max();
         let mut status = match worst_finding {
             Some(Severity::Error) => Status::Fail,

@@ -60,15 +60,30 @@ pub struct Finding {
 
 impl Finding {
     pub fn error(code: &str, evidence: impl Into<String>) -> Finding {
-        Finding { code: code.to_string(), severity: Severity::Error, evidence: evidence.into(), location: None }
+        Finding {
+            code: code.to_string(),
+            severity: Severity::Error,
+            evidence: evidence.into(),
+            location: None,
+        }
     }
 
     pub fn warning(code: &str, evidence: impl Into<String>) -> Finding {
-        Finding { code: code.to_string(), severity: Severity::Warning, evidence: evidence.into(), location: None }
+        Finding {
+            code: code.to_string(),
+            severity: Severity::Warning,
+            evidence: evidence.into(),
+            location: None,
+        }
     }
 
     pub fn info(code: &str, evidence: impl Into<String>) -> Finding {
-        Finding { code: code.to_string(), severity: Severity::Info, evidence: evidence.into(), location: None }
+        Finding {
+            code: code.to_string(),
+            severity: Severity::Info,
+            evidence: evidence.into(),
+            location: None,
+        }
     }
 
     pub fn at(mut self, location: Option<Location>) -> Finding {
@@ -126,6 +141,63 @@ impl RunReport {
             .max()
             .map(|s| if s == Status::Skip { Status::Pass } else { s })
             .unwrap_or(Status::Pass);
-        RunReport { status, destinations }
+        RunReport {
+            status,
+            destinations,
+        }
+    }
+}
+
+pub mod github;
+pub mod human;
+pub mod json;
+pub mod junit;
+
+use crate::catalog::Catalog;
+use crate::cli::ReportFormat;
+use crate::lang::Lang;
+
+/// Renders a run in a format. `color` applies to `human` only: machine formats never carry
+/// escape codes.
+pub fn render(
+    report: &RunReport,
+    format: ReportFormat,
+    lang: Lang,
+    color: bool,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        ReportFormat::Human => human::render(report, lang, color, out),
+        ReportFormat::Json => json::render(report, lang, out),
+        ReportFormat::Junit => junit::render(report, lang, out),
+        ReportFormat::Github => {
+            let summary = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty()).map(std::path::PathBuf::from);
+            github::render(report, lang, out, summary.as_deref())
+        }
+    }
+}
+
+/// A finding's page in `lang`: title, remedy steps and doc links. A code the catalog does not
+/// know (a build defect) renders as itself rather than failing the run.
+pub struct Page {
+    pub title: String,
+    pub remedy: Vec<String>,
+    pub docs: Vec<String>,
+}
+
+pub fn page(code: &str, lang: Lang) -> Page {
+    match Catalog::get().entry(code) {
+        Some(e) => Page { title: e.title(lang).to_string(), remedy: e.remedy(lang).to_vec(), docs: e.docs.clone() },
+        None => Page { title: code.to_string(), remedy: Vec::new(), docs: Vec::new() },
+    }
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
     }
 }

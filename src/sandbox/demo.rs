@@ -1,9 +1,175 @@
-//! `demo`: the sandbox and diagnose in one process.
+//! `demo`: the sandbox and diagnose in one process, no account needed. It diagnoses a
+//! healthy HTTPS endpoint, healthy Dynamics instances and broken ones, prints the real
+//! report, and exits 0 when every destination ended as designed (healthy ones passed, each
+//! broken one failed with its own code), else 1 saying which did not.
 
-use crate::app::{not_yet, App};
+use super::{Sandbox, SecretStyle};
+use crate::app::App;
 use crate::cli::DemoArgs;
-use crate::exit::Exit;
+use crate::config;
+use crate::destination::CreatedList;
+use crate::diagnose::{diagnose_all, Options};
+use crate::exit::{Exit, UserError};
+use crate::net::{LogFn, ProxySettings};
+use crate::report::{RunReport, Status};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-pub fn run(_args: DemoArgs, _app: &mut App) -> anyhow::Result<Exit> {
-    not_yet("demo")
+/// The scenarios the tour starts, and the destinations it diagnoses.
+pub const SCENARIOS: &[&str] = &["LC305", "LC402", "LC505"];
+pub const TOUR: &[&str] = &[
+    "https",
+    "dynamics",
+    "dynamics-lead-writer",
+    "https-lc505",
+    "dynamics-lc305",
+    "dynamics-lc402",
+];
+
+pub fn run(args: DemoArgs, app: &mut App) -> anyhow::Result<Exit> {
+    let sandbox = Sandbox::start(SCENARIOS)?;
+    // Secrets go to private files (read at load, then removed), as a careful config keeps
+    // them, so the tour shows no plain-text warning.
+    let dir = std::env::temp_dir().join(format!(
+        "leadcheck-demo-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
+    let loaded = private_dir(&dir)
+        .and_then(|()| sandbox.render_toml(&SecretStyle::Files(dir.clone()), Some(TOUR)))
+        .map_err(|e| {
+            UserError::new(format!(
+                "the demo could not write its secrets under {}: {e}",
+                dir.display()
+            ))
+        })
+        .and_then(|text| {
+            config::toml_file::parse(&text, "sandbox.toml", None).map_err(|e| {
+                UserError::new(format!(
+                    "internal error: the sandbox config does not parse: {}",
+                    e.message
+                ))
+            })
+        });
+    let _ = std::fs::remove_dir_all(&dir);
+    let config = loaded?;
+
+    app.note(&format!(
+        "leadcheck demo: emulators of Entra ID, Dataverse and a Power Automate flow on 127.0.0.1; diagnosing {} destinations, {} of them broken on purpose",
+        TOUR.len(),
+        TOUR.iter().filter(|n| sandbox.entry(n).is_some_and(|e| e.expect.is_some())).count()
+    ))?;
+
+    let lines: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
+    let log: Option<LogFn> = (app.term.verbosity == crate::term::Verbosity::Verbose).then(|| {
+        let lines = lines.clone();
+        Arc::new(move |l: String| {
+            if let Ok(mut v) = lines.lock() {
+                v.push(l);
+            }
+        }) as LogFn
+    });
+    let opts = Options {
+        timeout: Duration::from_secs(5),
+        deadline: Duration::from_secs(60),
+        cleanup: true,
+        // Only 127.0.0.1 is involved: no proxy applies.
+        proxy: ProxySettings::none(),
+        log,
+        lint: config::lint::lint_destination,
+        ..Options::new()
+    };
+    let created: CreatedList = Arc::new(Mutex::new(Vec::new()));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let outcome = rt.block_on(async {
+        tokio::select! {
+            r = diagnose_all(&config, &opts, created.clone(), &|_| {}) => Some(r),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    rt.shutdown_background();
+    for l in lines.lock().map(|v| v.clone()).unwrap_or_default() {
+        writeln!(app.err, "{}", crate::term::sanitize(&l, false))?;
+    }
+    let Some(report) = outcome else {
+        writeln!(app.err, "interrupted")?;
+        return Ok(Exit::Interrupted);
+    };
+    let report = report.map_err(UserError::new)?;
+    crate::report::render(&report, args.format, app.lang, app.term.color, app.out)?;
+    app.out.flush()?;
+    sandbox.shutdown();
+
+    let surprises = surprises(&report, expectation);
+    if surprises.is_empty() {
+        app.note("leadcheck demo: every destination ended as designed (the healthy ones passed; each broken one failed with its own code)")?;
+        Ok(Exit::Ok)
+    } else {
+        writeln!(app.err, "leadcheck demo: the tour did not run as designed:")?;
+        for s in &surprises {
+            writeln!(app.err, "  {s}")?;
+        }
+        Ok(Exit::Findings)
+    }
+}
+
+/// What a tour destination must end with: `Some(None)` pass, `Some(Some(code))` fail with
+/// that code, `None` not in the tour.
+fn expectation(name: &str) -> Option<Option<&'static str>> {
+    TOUR.contains(&name).then(|| {
+        SCENARIOS
+            .iter()
+            .copied()
+            .find(|c| name.ends_with(&c.to_ascii_lowercase()))
+    })
+}
+
+/// The destinations that did not end as designed, each with what happened.
+pub fn surprises(
+    report: &RunReport,
+    expect: impl Fn(&str) -> Option<Option<&'static str>>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for d in &report.destinations {
+        let codes: Vec<&str> = d.findings.iter().map(|f| f.code.as_str()).collect();
+        match expect(&d.name) {
+            None => out.push(format!("{}: not part of the tour", d.name)),
+            Some(None) if d.status != Status::Pass => out.push(format!(
+                "{}: expected to pass, ended {} ({})",
+                d.name,
+                d.status.as_str(),
+                codes.join(", ")
+            )),
+            Some(Some(code)) if d.status != Status::Fail || !codes.contains(&code) => {
+                out.push(format!(
+                    "{}: expected to fail with {code}, ended {} ({})",
+                    d.name,
+                    d.status.as_str(),
+                    if codes.is_empty() {
+                        "no finding".to_string()
+                    } else {
+                        codes.join(", ")
+                    }
+                ))
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
 }

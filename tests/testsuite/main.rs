@@ -4,3 +4,16 @@
 mod support;
 
 mod cli;
+mod dynamics;
+mod fakes;
+mod sandbox;
+mod lead;
+mod marketo;
+mod salesforce;
+
+mod azure_table;
+mod config;
+mod diagnose_https;
+mod lint;
+mod net;
+mod report;

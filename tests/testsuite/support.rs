@@ -11,7 +11,15 @@ pub fn leadcheck() -> Command {
         if k.starts_with("LEADCHECK_")
             || k.ends_with("_PROXY")
             || k.ends_with("_proxy")
-            || ["LANG", "LC_ALL", "LC_MESSAGES", "CLICOLOR_FORCE", "CLICOLOR", "GITHUB_STEP_SUMMARY"].contains(&k.as_str())
+            || [
+                "LANG",
+                "LC_ALL",
+                "LC_MESSAGES",
+                "CLICOLOR_FORCE",
+                "CLICOLOR",
+                "GITHUB_STEP_SUMMARY",
+            ]
+            .contains(&k.as_str())
         {
             cmd.env_remove(k);
         }
@@ -22,5 +30,7 @@ pub fn leadcheck() -> Command {
 
 /// The path of a file under `fixtures/`.
 pub fn fixture(rel: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel)
 }

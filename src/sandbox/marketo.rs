@@ -1,0 +1,745 @@
+//! Marketo emulator: the identity service and the REST calls a Marketo destination uses.
+//!
+//! From protocols.md §4: the token call (`/identity/oauth/token`, HTTP 401 for bad client
+//! credentials), errors as HTTP 200 with `"success":false` and a numeric-string code (600/601
+//! token missing or invalid, 602 expired, 603 access denied, 606 rate limit, 607 daily quota,
+//! 610 not found), record-level `"status":"skipped"` with `reasons` (1006 field not found),
+//! `leads.json` by e-mail, and Submit Form (`leads/submitForm.json`).
+//! The research is silent on the asset API; `form/{id}/fields.json` is kept to the fields
+//! leadcheck reads (`id`, `label`, `dataType`, `required`), and a missing form answers 610.
+
+use super::{entry_name, Builder, DestinationEntry, Emulator, Family, Reply, Request, Scenario};
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::http::{header, Method, Response, StatusCode};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+
+pub const MUNCHKIN_ID: &str = "123-PQR-789";
+pub const FORM_ID: u64 = 1179;
+pub const CLIENT_ID: &str = "3f1c6a52-9b7e-4a41-8d2f-0c5e8a7b1d23";
+pub const CLIENT_SECRET: &str = "sandbox-marketo-client-secret-7Qx2";
+
+/// Lead fields of the emulated instance (REST API names).
+const LEAD_FIELDS: [&str; 12] = [
+    "email",
+    "firstName",
+    "lastName",
+    "company",
+    "title",
+    "phone",
+    "country",
+    "leadSource",
+    "sourceSystemName",
+    "industry",
+    "city",
+    "state",
+];
+
+/// The form as the doc's screenshot shows it (ms-lead-docs.md §3.3): asset-API field ids,
+/// labels, types.
+const FORM: [(&str, &str, &str); 8] = [
+    ("FirstName", "First Name:", "string"),
+    ("LastName", "Last Name:", "string"),
+    ("Email", "Email Address:", "email"),
+    ("Company", "Company Name:", "string"),
+    ("Country", "Country:", "string"),
+    ("Phone", "Phone Number:", "phone"),
+    ("Title", "Job Title:", "string"),
+    ("LeadSource", "Lead Source:", "string"),
+];
+
+/// The failures the emulator can reproduce.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// LC318: the client credentials are refused (HTTP 401 on the token call).
+    pub refuse_client: bool,
+    /// LC318 too: every token it hands out is already expired (602).
+    pub expire_tokens: bool,
+    /// LC408: the API user's role may not read forms (603).
+    pub deny_forms: bool,
+    /// 603 on `leads.json`: the role may write but not read leads.
+    pub deny_read: bool,
+    /// LC509: rate limit (606) on Submit Form.
+    pub rate_limited: bool,
+    /// LC510: daily quota used up (607) on Submit Form.
+    pub quota_used: bool,
+    /// LC511: the form does not exist (610).
+    pub no_form: bool,
+    /// LC512: the form has no Lead Source field.
+    pub no_lead_source: bool,
+    /// LC513: the instance has no `leadSource` field; Submit Form skips the lead (1006).
+    pub missing_field: bool,
+    /// LC508: Submit Form says created, but no lead is stored.
+    pub drop_silently: bool,
+}
+
+impl Faults {
+    pub fn from_code(code: &str) -> Option<Faults> {
+        let mut s = Faults::default();
+        match code {
+            "LC318" => s.refuse_client = true,
+            "LC408" => s.deny_forms = true,
+            "LC509" => s.rate_limited = true,
+            "LC510" => s.quota_used = true,
+            "LC511" => s.no_form = true,
+            "LC512" => s.no_lead_source = true,
+            "LC513" => s.missing_field = true,
+            "LC508" => s.drop_silently = true,
+            _ => return None,
+        }
+        Some(s)
+    }
+
+    /// The codes [`Faults::from_code`] knows.
+    pub const CODES: [&'static str; 8] = [
+        "LC318", "LC408", "LC509", "LC510", "LC511", "LC512", "LC513", "LC508",
+    ];
+
+    pub fn merge(self, o: Faults) -> Faults {
+        Faults {
+            refuse_client: self.refuse_client || o.refuse_client,
+            expire_tokens: self.expire_tokens || o.expire_tokens,
+            deny_forms: self.deny_forms || o.deny_forms,
+            deny_read: self.deny_read || o.deny_read,
+            rate_limited: self.rate_limited || o.rate_limited,
+            quota_used: self.quota_used || o.quota_used,
+            no_form: self.no_form || o.no_form,
+            no_lead_source: self.no_lead_source || o.no_lead_source,
+            missing_field: self.missing_field || o.missing_field,
+            drop_silently: self.drop_silently || o.drop_silently,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Store {
+    tokens: BTreeSet<String>,
+    leads: BTreeMap<u64, BTreeMap<String, String>>,
+    next: u64,
+    requests: u64,
+    /// Every `leadFormFields` object submitted, for tests.
+    submitted: Vec<serde_json::Map<String, Value>>,
+    /// Every raw token-call query string, for tests (the secret must not be in it).
+    token_queries: Vec<String>,
+}
+
+/// One emulated Marketo instance.
+#[derive(Debug)]
+pub struct Marketo {
+    pub munchkin_id: String,
+    pub form_id: u64,
+    pub client_id: String,
+    pub client_secret: String,
+    pub faults: Faults,
+    store: Mutex<Store>,
+}
+
+type Resp = Response<Full<Bytes>>;
+
+impl Marketo {
+    pub fn new(faults: Faults) -> Marketo {
+        Marketo {
+            munchkin_id: MUNCHKIN_ID.to_string(),
+            form_id: FORM_ID,
+            client_id: CLIENT_ID.to_string(),
+            client_secret: CLIENT_SECRET.to_string(),
+            faults,
+            store: Mutex::new(Store {
+                next: 1000,
+                ..Store::default()
+            }),
+        }
+    }
+
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Every `leadFormFields` submitted, in order.
+    pub fn submitted(&self) -> Vec<serde_json::Map<String, Value>> {
+        self.store().submitted.clone()
+    }
+
+    /// The query strings of every token call.
+    pub fn token_queries(&self) -> Vec<String> {
+        self.store().token_queries.clone()
+    }
+
+    /// Answers one request.
+    pub fn respond(&self, req: &Request) -> Resp {
+        let path = req.path.as_str();
+        let query = req.query.as_deref().unwrap_or("");
+        let body = &req.body[..];
+        if path == "/identity/oauth/token" {
+            return self.token(req, query);
+        }
+        if !path.starts_with("/rest/") {
+            return plain(StatusCode::NOT_FOUND, "Not Found");
+        }
+        let request_id = {
+            let mut s = self.store();
+            s.requests += 1;
+            format!(
+                "{:x}#{:x}",
+                0xe42b + s.requests,
+                0x1_4272_d07d_78 + s.requests
+            )
+        };
+        let failed = |code: &str, message: &str| {
+            json_ok(
+                json!({"requestId": request_id, "success": false, "errors": [{"code": code, "message": message}]}),
+            )
+        };
+        // The token: the header, or the `access_token` query parameter Marketo is retiring.
+        let auth = req
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let token = auth
+            .strip_prefix("Bearer ")
+            .map(str::to_string)
+            .or_else(|| param(query.as_bytes(), "access_token"))
+            .unwrap_or_default();
+        if token.is_empty() {
+            return failed("600", "Access token not specified");
+        }
+        if !self.store().tokens.contains(&token) {
+            return failed("601", "Access token invalid");
+        }
+        if self.faults.expire_tokens {
+            return failed("602", "Access token expired");
+        }
+
+        let form_fields = path
+            .strip_prefix("/rest/asset/v1/form/")
+            .and_then(|t| t.strip_suffix("/fields.json"));
+        match (&req.method, path) {
+            (&Method::GET, _) if form_fields.is_some() => {
+                if self.faults.deny_forms {
+                    return failed("603", "Access denied");
+                }
+                let asked = form_fields.unwrap_or_default();
+                if self.faults.no_form || asked.parse::<u64>().ok() != Some(self.form_id) {
+                    return failed("610", "Requested resource not found");
+                }
+                let result: Vec<Value> = FORM
+                    .iter()
+                    .filter(|(id, _, _)| !(self.faults.no_lead_source && *id == "LeadSource"))
+                    .map(|(id, label, kind)| {
+                        json!({
+                            "id": id,
+                            "label": label,
+                            "dataType": kind,
+                            "validationMessage": "This field is required.",
+                            "required": *id == "Email",
+                            "maxLength": 255,
+                            "formPrefill": true,
+                        })
+                    })
+                    .collect();
+                json_ok(
+                    json!({"success": true, "errors": [], "requestId": request_id, "warnings": [], "result": result}),
+                )
+            }
+            (&Method::POST, "/rest/v1/leads/submitForm.json") => {
+                if self.faults.rate_limited {
+                    return failed("606", "Max rate limit '100' exceeded with in '20' secs");
+                }
+                if self.faults.quota_used {
+                    return failed("607", "Daily quota reached");
+                }
+                let Ok(req) = serde_json::from_slice::<Value>(body) else {
+                    return failed("609", "Invalid JSON");
+                };
+                if req["formId"].as_u64() != Some(self.form_id) || self.faults.no_form {
+                    return failed("610", "Requested resource not found");
+                }
+                let Some(input) = req["input"].as_array() else {
+                    return failed("1001", "Invalid value for input");
+                };
+                let mut results = Vec::new();
+                let mut store = self.store();
+                for item in input {
+                    let fields = item["leadFormFields"]
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default();
+                    store.submitted.push(fields.clone());
+                    let known = |k: &str| {
+                        LEAD_FIELDS.contains(&k)
+                            && !(self.faults.missing_field && k == "leadSource")
+                    };
+                    if let Some(bad) = fields.keys().find(|k| !known(k)) {
+                        results.push(json!({"status": "skipped", "reasons": [{"code": "1006", "message": format!("Field '{bad}' not found")}]}));
+                        continue;
+                    }
+                    let email = fields.get("email").and_then(Value::as_str).unwrap_or("");
+                    if email.is_empty() {
+                        results.push(json!({"status": "skipped", "reasons": [{"code": "1003", "message": "Value for required field 'email' not specified"}]}));
+                        continue;
+                    }
+                    let values: BTreeMap<String, String> = fields
+                        .iter()
+                        .map(|(k, v)| {
+                            (
+                                k.clone(),
+                                v.as_str()
+                                    .map(str::to_string)
+                                    .unwrap_or_else(|| v.to_string()),
+                            )
+                        })
+                        .collect();
+                    let existing = store
+                        .leads
+                        .iter()
+                        .find(|(_, l)| {
+                            l.get("email")
+                                .map(|e| e.eq_ignore_ascii_case(email))
+                                .unwrap_or(false)
+                        })
+                        .map(|(id, _)| *id);
+                    if let Some(id) = existing {
+                        store.leads.insert(id, values);
+                        results.push(json!({"id": id, "status": "updated"}));
+                    } else {
+                        store.next += 1;
+                        let id = store.next;
+                        if !self.faults.drop_silently {
+                            store.leads.insert(id, values);
+                        }
+                        results.push(json!({"id": id, "status": "created"}));
+                    }
+                }
+                json_ok(json!({"requestId": request_id, "result": results, "success": true}))
+            }
+            (&Method::GET, "/rest/v1/leads.json") => {
+                if self.faults.deny_read {
+                    return failed("603", "Access denied");
+                }
+                let q = query.as_bytes();
+                if param(q, "filterType").as_deref() != Some("email") {
+                    return failed("1003", "Invalid filterType");
+                }
+                let wanted: Vec<String> = param(q, "filterValues")
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(|s| s.trim().to_lowercase())
+                    .collect();
+                let fields: Vec<String> = match param(q, "fields") {
+                    Some(f) => f
+                        .split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect(),
+                    None => ["updatedAt", "lastName", "email", "createdAt", "firstName"]
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect(),
+                };
+                let result: Vec<Value> = self
+                    .store()
+                    .leads
+                    .iter()
+                    .filter(|(_, l)| {
+                        l.get("email")
+                            .map(|e| wanted.contains(&e.to_lowercase()))
+                            .unwrap_or(false)
+                    })
+                    .map(|(id, l)| {
+                        let mut o = serde_json::Map::new();
+                        o.insert("id".into(), json!(id));
+                        for f in &fields {
+                            let v = match f.as_str() {
+                                "id" => continue,
+                                "createdAt" | "updatedAt" => json!("2026-01-01T00:00:00Z"),
+                                _ => l.get(f).map(|v| json!(v)).unwrap_or(Value::Null),
+                            };
+                            o.insert(f.clone(), v);
+                        }
+                        Value::Object(o)
+                    })
+                    .collect();
+                json_ok(json!({"requestId": request_id, "result": result, "success": true}))
+            }
+            (&Method::POST, "/rest/v1/leads/delete.json") => {
+                let ids: Vec<u64> = serde_json::from_slice::<Value>(body)
+                    .ok()
+                    .and_then(|v| {
+                        v["input"]
+                            .as_array()
+                            .map(|a| a.iter().filter_map(|i| i["id"].as_u64()).collect())
+                    })
+                    .unwrap_or_default();
+                json_ok(
+                    json!({"requestId": request_id, "result": self.delete(&ids), "success": true}),
+                )
+            }
+            (&Method::DELETE, "/rest/v1/leads.json") => {
+                let ids: Vec<u64> = param(query.as_bytes(), "id")
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter_map(|s| s.trim().parse().ok())
+                    .collect();
+                json_ok(
+                    json!({"requestId": request_id, "result": self.delete(&ids), "success": true}),
+                )
+            }
+            _ => plain(StatusCode::NOT_FOUND, "Not Found"),
+        }
+    }
+
+    fn delete(&self, ids: &[u64]) -> Vec<Value> {
+        let mut store = self.store();
+        ids.iter()
+            .map(|id| match store.leads.remove(id) {
+                Some(_) => json!({"id": id, "status": "deleted"}),
+                None => json!({"id": id, "status": "skipped", "reasons": [{"code": "1004", "message": "Lead not found"}]}),
+            })
+            .collect()
+    }
+
+    fn token(&self, req: &Request, query: &str) -> Resp {
+        self.store().token_queries.push(query.to_string());
+        // Parameters from the query (documented) or a form body (what leadcheck sends).
+        let get = |k: &str| {
+            param(query.as_bytes(), k).or_else(|| {
+                if req.method == Method::POST {
+                    param(&req.body, k)
+                } else {
+                    None
+                }
+            })
+        };
+        if get("grant_type").as_deref() != Some("client_credentials") {
+            return json_status(
+                StatusCode::BAD_REQUEST,
+                json!({"error": "unsupported_grant_type", "error_description": "Unsupported grant type"}),
+            );
+        }
+        let ok = !self.faults.refuse_client
+            && get("client_id").as_deref() == Some(self.client_id.as_str())
+            && get("client_secret").as_deref() == Some(self.client_secret.as_str());
+        if !ok {
+            return json_status(
+                StatusCode::UNAUTHORIZED,
+                json!({"error": "invalid_client", "error_description": "Bad client credentials"}),
+            );
+        }
+        let token = format!("{}:ab", uuid::Uuid::new_v4());
+        self.store().tokens.insert(token.clone());
+        json_ok(
+            json!({"access_token": token, "token_type": "bearer", "expires_in": 3599, "scope": "leadcheck-api@sandbox.example"}),
+        )
+    }
+}
+
+impl Emulator for Marketo {
+    fn handle(&self, req: &Request) -> Reply {
+        Reply::Now(self.respond(req))
+    }
+}
+
+/// The sandbox's Marketo instances: a healthy one and one per scenario.
+pub struct MarketoFamily;
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        code: "LC318",
+        what: "the client ID or secret is refused (HTTP 401 invalid_client)",
+    },
+    Scenario {
+        code: "LC408",
+        what: "the API user's role may not read the form (603 Access denied)",
+    },
+    Scenario {
+        code: "LC508",
+        what: "Submit Form says created, but the lead is never found",
+    },
+    Scenario {
+        code: "LC509",
+        what: "the rate limit is hit on Submit Form (606)",
+    },
+    Scenario {
+        code: "LC510",
+        what: "the daily API quota is used up (607)",
+    },
+    Scenario {
+        code: "LC511",
+        what: "the form does not exist (610)",
+    },
+    Scenario {
+        code: "LC512",
+        what: "the form has no Lead Source field",
+    },
+    Scenario {
+        code: "LC513",
+        what: "Submit Form skips the lead: 1006 Field 'leadSource' not found",
+    },
+];
+
+impl Family for MarketoFamily {
+    fn name(&self) -> &'static str {
+        "marketo"
+    }
+
+    fn scenarios(&self) -> &'static [Scenario] {
+        SCENARIOS
+    }
+
+    fn build(&self, wanted: &[&'static str], sb: &mut Builder) -> std::io::Result<()> {
+        for code in std::iter::once(None).chain(wanted.iter().copied().map(Some)) {
+            let faults = match code {
+                None => Faults::default(),
+                Some(c) => match Faults::from_code(c) {
+                    Some(f) => f,
+                    None => continue,
+                },
+            };
+            let name = entry_name("marketo", code);
+            let slot = sb.bind()?;
+            let url = slot.url().to_string();
+            sb.serve(slot, &name, Marketo::new(faults));
+            let what = code
+                .and_then(|c| SCENARIOS.iter().find(|s| s.code == c))
+                .map_or("a Marketo instance whose form takes the lead", |s| s.what);
+            sb.destination(
+                DestinationEntry::new(name, "marketo")
+                    .field("munchkin_id", MUNCHKIN_ID)
+                    .field("form_id", FORM_ID.to_string())
+                    .field("client_id", CLIENT_ID)
+                    .secret("client_secret", CLIENT_SECRET)
+                    .field("endpoint", url)
+                    .note(what)
+                    .expect(code),
+            );
+        }
+        Ok(())
+    }
+}
+
+fn param(raw: &[u8], key: &str) -> Option<String> {
+    url::form_urlencoded::parse(raw)
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn json_status(status: StatusCode, body: Value) -> Resp {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json;charset=UTF-8")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap_or_default()
+}
+
+fn json_ok(body: Value) -> Resp {
+    json_status(StatusCode::OK, body)
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Resp {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Full::new(Bytes::from_static(text.as_bytes())))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    fn call(
+        m: &Marketo,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: &str,
+    ) -> (StatusCode, Value) {
+        let mut b = hyper::http::Request::builder().method(method).uri(uri);
+        if let Some(t) = token {
+            b = b.header("Authorization", format!("Bearer {t}"));
+        }
+        let (parts, ()) = b.body(()).unwrap().into_parts();
+        let req = Request {
+            method: parts.method,
+            path: parts.uri.path().to_string(),
+            query: parts.uri.query().map(str::to_string),
+            headers: parts.headers,
+            body: Bytes::from(body.to_string()),
+        };
+        let resp = m.respond(&req);
+        let status = resp.status();
+        let bytes = futures_util::FutureExt::now_or_never(resp.into_body().collect())
+            .unwrap()
+            .unwrap()
+            .to_bytes();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    fn token(m: &Marketo) -> String {
+        let body = format!(
+            "grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={CLIENT_SECRET}"
+        );
+        let (s, v) = call(m, "POST", "/identity/oauth/token", None, &body);
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["token_type"], "bearer");
+        assert_eq!(v["expires_in"], 3599);
+        v["access_token"].as_str().unwrap().to_string()
+    }
+
+    fn submit(m: &Marketo, t: &str) -> Value {
+        let body = json!({"formId": FORM_ID, "input": [{"leadFormFields": {"email": "MSFT_TEST_1@test.com", "lastName": "MSFT_TEST_1", "leadSource": "x"}}]});
+        call(
+            m,
+            "POST",
+            "/rest/v1/leads/submitForm.json",
+            Some(t),
+            &body.to_string(),
+        )
+        .1
+    }
+
+    #[test]
+    fn healthy_round_trip() {
+        let m = Marketo::new(Faults::default());
+        let t = token(&m);
+        let (_, v) = call(
+            &m,
+            "GET",
+            "/rest/asset/v1/form/1179/fields.json",
+            Some(&t),
+            "",
+        );
+        assert_eq!(v["success"], true);
+        assert!(v["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == "LeadSource"));
+        let v = submit(&m, &t);
+        assert_eq!(v["result"][0]["status"], "created");
+        let id = v["result"][0]["id"].as_u64().unwrap();
+        let (_, v) = call(
+            &m,
+            "GET",
+            "/rest/v1/leads.json?filterType=email&filterValues=MSFT_TEST_1%40test.com",
+            Some(&t),
+            "",
+        );
+        assert_eq!(v["result"][0]["id"], id);
+        assert_eq!(v["result"][0]["email"], "MSFT_TEST_1@test.com");
+        let (_, v) = call(
+            &m,
+            "POST",
+            "/rest/v1/leads/delete.json",
+            Some(&t),
+            &json!({"input": [{"id": id}]}).to_string(),
+        );
+        assert_eq!(v["result"][0]["status"], "deleted");
+        let (_, v) = call(
+            &m,
+            "DELETE",
+            &format!("/rest/v1/leads.json?id={id}"),
+            Some(&t),
+            "",
+        );
+        assert_eq!(v["result"][0]["reasons"][0]["code"], "1004");
+    }
+
+    #[test]
+    fn token_errors() {
+        let m = Marketo::new(Faults::from_code("LC318").unwrap());
+        let body = format!(
+            "grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={CLIENT_SECRET}"
+        );
+        let (s, v) = call(&m, "POST", "/identity/oauth/token", None, &body);
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            v,
+            json!({"error": "invalid_client", "error_description": "Bad client credentials"})
+        );
+        let m = Marketo::new(Faults::default());
+        let (_, v) = call(
+            &m,
+            "GET",
+            "/rest/v1/leads.json?filterType=email&filterValues=a",
+            Some("x:ab"),
+            "",
+        );
+        assert_eq!(
+            (v["success"].as_bool(), v["errors"][0]["code"].as_str()),
+            (Some(false), Some("601"))
+        );
+        let (_, v) = call(
+            &m,
+            "GET",
+            "/rest/v1/leads.json?filterType=email&filterValues=a",
+            None,
+            "",
+        );
+        assert_eq!(v["errors"][0]["code"], "600");
+        let m = Marketo::new(Faults {
+            expire_tokens: true,
+            ..Faults::default()
+        });
+        let t = token(&m);
+        assert_eq!(submit(&m, &t)["errors"][0]["code"], "602");
+    }
+
+    #[test]
+    fn faults_errors() {
+        let code = |s: &str, f: &dyn Fn(&Marketo, &str) -> Value| {
+            let m = Marketo::new(Faults::from_code(s).unwrap());
+            let t = token(&m);
+            f(&m, &t)
+        };
+        let fields = |m: &Marketo, t: &str| {
+            call(
+                m,
+                "GET",
+                "/rest/asset/v1/form/1179/fields.json",
+                Some(t),
+                "",
+            )
+            .1
+        };
+        assert_eq!(code("LC408", &fields)["errors"][0]["code"], "603");
+        assert_eq!(code("LC511", &fields)["errors"][0]["code"], "610");
+        let v = code("LC512", &fields);
+        assert!(
+            v["success"] == true
+                && !v["result"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|f| f["id"] == "LeadSource")
+        );
+        assert_eq!(code("LC509", &submit)["errors"][0]["code"], "606");
+        assert_eq!(code("LC510", &submit)["errors"][0]["code"], "607");
+        let v = code("LC513", &submit);
+        assert_eq!(v["result"][0]["status"], "skipped");
+        assert_eq!(
+            v["result"][0]["reasons"][0],
+            json!({"code": "1006", "message": "Field 'leadSource' not found"})
+        );
+        let m = Marketo::new(Faults::default());
+        let t = token(&m);
+        assert_eq!(
+            call(
+                &m,
+                "GET",
+                "/rest/asset/v1/form/42/fields.json",
+                Some(&t),
+                ""
+            )
+            .1["errors"][0]["code"],
+            "610"
+        );
+    }
+}
