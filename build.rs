@@ -15,16 +15,13 @@ fn main() {
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
         let name = f.file_name().unwrap().to_string_lossy().to_string();
+        // Relative to the crate being compiled, not an absolute path: worktrees that share a
+        // target directory share this OUT_DIR, and must each embed their own files.
         out.push_str(&format!(
-            "    ({:?}, include_str!({:?})),\n",
-            name,
-            f.display().to_string()
+            "    ({:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/catalog/{}\"))),\n",
+            name, name
         ));
     }
     out.push_str("];\n");
-    fs::write(
-        Path::new(&env::var("OUT_DIR").unwrap()).join("catalog_files.rs"),
-        out,
-    )
-    .unwrap();
+    fs::write(Path::new(&env::var("OUT_DIR").unwrap()).join("catalog_files.rs"), out).unwrap();
 }

@@ -31,3 +31,62 @@ impl fmt::Debug for Secret {
 
 /// The text put in place of a redacted value.
 pub const REDACTED: &str = "<redacted>";
+
+fn redact_regex() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(concat!(
+            // `Authorization: <anything to the end of the line>`
+            r"(?i)(?P<hk>\bauthorization\s*[:=]\s*)(?P<hv>[^\r\n]+)",
+            // `Bearer <token>`
+            r"|(?P<bk>\bbearer\s+)(?P<bv>[A-Za-z0-9\-._~+/]{8,}=*)",
+            // key=value and key: value pairs whose key names a secret
+            r#"|(?P<kk>\b(?:accountkey|sharedaccesskey|sharedaccesssignature|client_?secret|application_?key|app_?key|api_?key|apikey|access_?token|refresh_?token|id_?token|password|passwd|pwd|secret|sig|token)["']?\s*[=:]\s*)(?P<kv>"[^"\r\n]*"|'[^'\r\n]*'|[^\s;&,"'<>]+)"#,
+            // `SharedAccessSignature sr=...&sig=...` (Service Bus style)
+            r"|(?P<sk>\bsharedaccesssignature\s+)(?P<sv>\S+)",
+            // JSON Web Tokens
+            r"|(?P<jwt>\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)",
+        ))
+        .expect("redaction regex")
+    })
+}
+
+/// Replaces secret-shaped parts of `text` (account keys, URL signatures, client secrets,
+/// passwords, bearer tokens, `Authorization` headers, JWTs) with [`REDACTED`], keeping the
+/// name so the reader still sees what was there. Use on every echo of outside text.
+pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
+    redact_regex().replace_all(text, |c: &regex::Captures| {
+        for (k, v) in [("hk", "hv"), ("bk", "bv"), ("kk", "kv"), ("sk", "sv")] {
+            if let (Some(k), Some(_)) = (c.name(k), c.name(v)) {
+                return format!("{}{REDACTED}", k.as_str());
+            }
+        }
+        REDACTED.to_string()
+    })
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::redact;
+
+    #[test]
+    fn scrubs_secret_shaped_text() {
+        let cases = [
+            ("DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=abc123+/==;EndpointSuffix=core.windows.net", "abc123"),
+            ("https://x.blob.core.windows.net/c?sv=2020&sig=AbC%2Fdef&se=1", "AbC%2Fdef"),
+            ("client_secret=s3cr3t-Value&grant_type=client_credentials", "s3cr3t-Value"),
+            ("password: \"P@ss word\"", "P@ss word"),
+            ("Authorization: Bearer eyJhbGciOi.eyJzdWIiOi.sig", "eyJhbGciOi"),
+            ("token is Bearer abcdefghijklmnop", "abcdefghijklmnop"),
+            ("Endpoint=sb://x/;SharedAccessKeyName=k;SharedAccessKey=KEYVALUE=", "KEYVALUE"),
+            ("SharedAccessSignature sr=x&sig=y&se=1", "sr=x"),
+        ];
+        for (text, secret) in cases {
+            let r = redact(text);
+            assert!(!r.contains(secret), "{text} -> {r}");
+            assert!(r.contains("<redacted>"), "{text} -> {r}");
+        }
+        assert_eq!(redact("no roles are assigned to user"), "no roles are assigned to user");
+        assert!(matches!(redact("plain"), std::borrow::Cow::Borrowed(_)));
+    }
+}

@@ -1,1 +1,1193 @@
-//! Matching pasted text against the catalog's signatures.
+//! Matching pasted text against the catalog's signatures (see `catalog/README.md`).
+//!
+//! Evidence, strongest first:
+//! - an **anchor** (a language-neutral identifier such as `AADSTS7000215` or
+//!   `SecLib::RetrievePrivilegeForUser`) found in the normalized text; decisive when only one
+//!   code has it, mere support when several do (`LastCRMError`);
+//! - a **whole phrase** (its words in order, a few extra words such as names allowed between
+//!   them; for Chinese and Korean, the phrase without spaces); its strength depends on how
+//!   distinctive its words are across the catalog, so the generic "Could not save the lead to
+//!   Dynamics CRM" decides nothing alone;
+//! - **most of a phrase** (a weighted share of its words, or of its character bigrams for
+//!   Chinese and Korean, within a window);
+//! - a **keyword rule** (every `+` group has one of its `|` alternatives, close together).
+//!
+//! Words are weighted by how many codes use them (rare words weigh more). A cheap prefilter
+//! over the raw bytes skips normalization for texts that hold no candidate at all, which is
+//! what keeps `triage` fast on large exports.
+
+use super::normalize::{self, is_placeholder, Normalized};
+use super::{Catalog, Entry};
+use crate::lang::TextLang;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+/// Below this confidence nothing is reported.
+pub const THRESHOLD: f32 = 0.5;
+
+/// One code recognized in a text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match {
+    pub code: String,
+    /// 0..1; at least [`THRESHOLD`].
+    pub confidence: f32,
+    /// The language the evidence was written in.
+    pub language: TextLang,
+    /// The fragment of the original text that decided the match (not sanitized or redacted:
+    /// do both before echoing it).
+    pub matched: String,
+}
+
+/// Every code found in `text`, best first. Uses the embedded catalog.
+pub fn match_text(text: &str) -> Vec<Match> {
+    Matcher::get().match_text(text)
+}
+
+const ANCHOR: f32 = 0.97;
+const WHOLE_STRONG: f32 = 0.92;
+const WHOLE_MEDIUM: f32 = 0.75;
+const SUPPORT: f32 = 0.3;
+const KEYWORD: f32 = 0.72;
+/// Share of a phrase's (weighted) words needed for a partial match.
+const WEAK_SHARE: f32 = 0.6;
+/// The prefilter's share for Chinese and Korean, lower: odd spacing splits raw bigrams.
+const PRE_CJK_SHARE: f32 = 0.3;
+/// Extra tokens allowed between two words of a whole phrase (names, ids, filler).
+const GAP: usize = 4;
+/// Keyword groups must all hit within this many bytes of the normalized text.
+const KEYWORD_SPAN: usize = 300;
+/// Longest fragment shown, in characters.
+const FRAGMENT_CHARS: usize = 200;
+
+#[derive(Debug, Clone, Copy)]
+enum KeyPat {
+    Anchor {
+        code: u16,
+        decisive: bool,
+        bound_start: bool,
+        bound_end: bool,
+    },
+    Alt {
+        rule: u32,
+        group: u8,
+        bound_end: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum PreTarget {
+    Anchor,
+    Alt { rule: u32, group: u8 },
+    Unit { phrase: u32, slot: u16 },
+}
+
+#[derive(Debug)]
+struct Phrase {
+    code: u16,
+    lang: TextLang,
+    cjk: bool,
+    /// Latin phrases: every token, for the whole-phrase check.
+    tokens: Vec<Box<str>>,
+    /// CJK phrases: the phrase without spaces and punctuation.
+    compact: String,
+    /// Weight of each unit (content word or bigram), indexed by slot.
+    weights: Vec<f32>,
+    total: f32,
+    /// Shared by many codes, or made only of common words: support, never decisive.
+    generic: bool,
+    /// Length in tokens (Latin) or characters (CJK), for the window of a partial match.
+    len: usize,
+}
+
+#[derive(Debug)]
+struct Rule {
+    code: u16,
+    lang: TextLang,
+    groups: u8,
+}
+
+/// The compiled catalog signatures.
+pub struct Matcher {
+    codes: Vec<String>,
+    phrases: Vec<Phrase>,
+    rules: Vec<Rule>,
+    key_ac: Option<AhoCorasick>,
+    key_pats: Vec<KeyPat>,
+    words: HashMap<Box<str>, Vec<(u32, u16)>>,
+    bigrams: HashMap<(char, char), Vec<(u32, u16)>>,
+    pre_ac: Option<AhoCorasick>,
+    pre_pats: Vec<Vec<PreTarget>>,
+    fragments: Vec<String>,
+}
+
+static MATCHER: OnceLock<Matcher> = OnceLock::new();
+
+fn stopword(w: &str) -> bool {
+    const STOP: &[&str] = &[
+        // en
+        "the", "and", "for", "with", "was", "were", "are", "this", "that", "from", "has", "have",
+        "had", "been", "you", "your", "our", "its", "into", "any", "all", "but", "when", "which",
+        "what", "who", "how", "may", "than", "then", "they", "them", "there", "their", "these",
+        "those", "also", "such", "per", "via", "does", "did", // pl (folded)
+        "sie", "jest", "dla", "lub", "oraz", "przez", "jako", "tym", "tej", "tego", "jak", "czy",
+        "ale", "aby", "moze", "byc", "ktory", "ktora", "ktore", "przy", "pod", "nad", "ten",
+        "jego", "jej", "sa", "tak", // pt (folded)
+        "que", "para", "com", "uma", "dos", "das", "por", "pelo", "pela", "como", "mais", "este",
+        "esta", "isso", "seu", "sua", "ser", "ter", "foi", "sao", "nos", "nas", "aos", "voce",
+        "ele", "ela", "mas", "quando",
+    ];
+    w.chars().count() < 3 || STOP.contains(&w)
+}
+
+/// Han, Hangul and Kana: matched by character bigrams, not words.
+pub(crate) fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x11ff | 0x3040..=0x30ff | 0x3130..=0x318f | 0x3400..=0x4dbf | 0x4e00..=0x9fff
+        | 0xac00..=0xd7a3 | 0xf900..=0xfaff | 0x20000..=0x2fa1f)
+}
+
+fn is_word_char(c: char) -> bool {
+    (c.is_alphanumeric() && !is_cjk(c)) || is_placeholder(c)
+}
+
+/// A Latin token of a normalized text: a word or a placeholder.
+#[derive(Debug, Clone, Copy)]
+struct Tok {
+    start: usize,
+    end: usize,
+}
+
+fn tokenize(key: &str) -> Vec<Tok> {
+    let mut toks = Vec::new();
+    let mut start = None;
+    for (i, c) in key.char_indices() {
+        if is_placeholder(c) {
+            if let Some(s) = start.take() {
+                toks.push(Tok { start: s, end: i });
+            }
+            toks.push(Tok {
+                start: i,
+                end: i + c.len_utf8(),
+            });
+        } else if is_word_char(c) {
+            start.get_or_insert(i);
+        } else if let Some(s) = start.take() {
+            toks.push(Tok { start: s, end: i });
+        }
+    }
+    if let Some(s) = start {
+        toks.push(Tok {
+            start: s,
+            end: key.len(),
+        });
+    }
+    toks
+}
+
+/// The tokens of a signature phrase: quoted or braced spans (`'{appId}'`) are variable
+/// parts in a pattern and are left out.
+fn pattern_tokens(key: &str) -> Vec<String> {
+    let mut cleaned = String::with_capacity(key.len());
+    let mut skip_until: Option<char> = None;
+    for c in key.chars() {
+        match skip_until {
+            Some(end) if c == end => {
+                skip_until = None;
+                cleaned.push(' ');
+            }
+            Some(_) => {}
+            None if c == '{' => skip_until = Some('}'),
+            None => cleaned.push(c),
+        }
+    }
+    tokenize(&cleaned)
+        .iter()
+        .map(|t| cleaned[t.start..t.end].to_string())
+        .collect()
+}
+
+/// Alphanumeric characters only (CJK included), with each one's byte offset in the key.
+fn compact(key: &str) -> (Vec<char>, Vec<usize>) {
+    let mut chars = Vec::new();
+    let mut at = Vec::new();
+    for (i, c) in key.char_indices() {
+        if c.is_alphanumeric() || is_placeholder(c) {
+            chars.push(c);
+            at.push(i);
+        }
+    }
+    (chars, at)
+}
+
+fn bigrams_of(chars: &[char]) -> Vec<(char, char)> {
+    chars
+        .windows(2)
+        .filter(|w| is_cjk(w[0]) || is_cjk(w[1]))
+        .map(|w| (w[0], w[1]))
+        .collect()
+}
+
+/// Where a signature message is split into sentences.
+const SENTENCE: &[char] = &[
+    '.', ':', ';', ',', '!', '?', '\u{3002}', '\u{3001}', '\u{ff0c}',
+];
+
+/// A sentence long enough to stand as a phrase: two words, or four CJK characters.
+fn long_enough(s: &str) -> bool {
+    if s.chars().any(is_cjk) {
+        compact(s).0.len() >= 4
+    } else {
+        tokenize(s).len() >= 2
+    }
+}
+
+/// Parses `"a|b + c|d"` into groups of alternatives.
+fn parse_rule(rule: &str) -> Vec<Vec<String>> {
+    rule.split('+')
+        .map(|g| {
+            g.split('|')
+                .map(normalize::fold)
+                .filter(|a| !a.trim().is_empty())
+                .collect::<Vec<_>>()
+        })
+        .filter(|g| !g.is_empty())
+        .collect()
+}
+
+/// The fragment the prefilter looks for in raw text for a normalized unit: its longest ASCII
+/// alphanumeric run of 3 or more (present with or without diacritics, in any ASCII case),
+/// else the unit itself as written, folded and upper-cased.
+fn raw_fragments(unit: &str, original_forms: &[String]) -> Vec<String> {
+    let best = unit
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|r| r.len() >= 3)
+        .max_by_key(|r| r.len());
+    if let Some(run) = best {
+        return vec![run.to_string()];
+    }
+    let mut out = vec![unit.to_string()];
+    for f in original_forms {
+        out.push(f.clone());
+        out.push(f.to_uppercase());
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+impl Matcher {
+    /// Compiled from the embedded catalog, once.
+    pub fn get() -> &'static Matcher {
+        MATCHER.get_or_init(|| Matcher::build(Catalog::get().entries()))
+    }
+
+    pub fn build(entries: &[Entry]) -> Matcher {
+        let codes: Vec<String> = entries.iter().map(|e| e.code.clone()).collect();
+
+        // Anchors: decisive only when one code has them.
+        let mut anchor_codes: HashMap<String, HashSet<u16>> = HashMap::new();
+        for (ci, e) in entries.iter().enumerate() {
+            for a in &e.signatures.anchors {
+                let k = normalize::fold(a);
+                if k.chars().filter(|c| c.is_alphanumeric()).count() >= 3 {
+                    anchor_codes.entry(k).or_default().insert(ci as u16);
+                }
+            }
+        }
+
+        // Phrases, with the codes that use each unit (for weights) and each whole phrase.
+        struct RawPhrase {
+            code: u16,
+            lang: TextLang,
+            key: String,
+            original: String,
+        }
+        let mut raw = Vec::new();
+        let mut phrase_codes: HashMap<String, HashSet<u16>> = HashMap::new();
+        for (ci, e) in entries.iter().enumerate() {
+            for (tag, list) in &e.signatures.phrases {
+                let Some(lang) = TextLang::from_tag(tag) else {
+                    continue;
+                };
+                for p in list {
+                    let key = normalize::fold(p);
+                    if key.is_empty() {
+                        continue;
+                    }
+                    // A message is also matched sentence by sentence, so that its distinctive
+                    // part decides even when the generic part around it differs.
+                    let mut keys = vec![key.clone()];
+                    let parts: Vec<&str> = key
+                        .split(SENTENCE)
+                        .map(str::trim)
+                        .filter(|s| long_enough(s))
+                        .collect();
+                    if parts.len() > 1 {
+                        keys.extend(parts.into_iter().map(str::to_string));
+                    }
+                    for key in keys {
+                        if raw
+                            .iter()
+                            .any(|r: &RawPhrase| r.code == ci as u16 && r.key == key)
+                        {
+                            continue;
+                        }
+                        phrase_codes
+                            .entry(key.clone())
+                            .or_default()
+                            .insert(ci as u16);
+                        raw.push(RawPhrase {
+                            code: ci as u16,
+                            lang,
+                            key,
+                            original: p.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        let mut word_df: HashMap<String, HashSet<u16>> = HashMap::new();
+        let mut bigram_df: HashMap<(char, char), HashSet<u16>> = HashMap::new();
+        for r in &raw {
+            if r.key.chars().any(is_cjk) {
+                for b in bigrams_of(&compact(&r.key).0) {
+                    bigram_df.entry(b).or_default().insert(r.code);
+                }
+            } else {
+                for w in pattern_tokens(&r.key) {
+                    if !stopword(&w) && !w.chars().any(is_placeholder) {
+                        word_df.entry(w).or_default().insert(r.code);
+                    }
+                }
+            }
+        }
+        let weight = |df: usize| (df.max(1) as f32).powf(-0.7);
+
+        let mut m = Matcher {
+            codes,
+            phrases: Vec::new(),
+            rules: Vec::new(),
+            key_ac: None,
+            key_pats: Vec::new(),
+            words: HashMap::new(),
+            bigrams: HashMap::new(),
+            pre_ac: None,
+            pre_pats: Vec::new(),
+            fragments: Vec::new(),
+        };
+        let mut pre: HashMap<String, Vec<PreTarget>> = HashMap::new();
+        let mut add_pre = |frags: Vec<String>, t: PreTarget| {
+            for f in frags {
+                if !f.is_empty() {
+                    pre.entry(f).or_default().push(t);
+                }
+            }
+        };
+
+        for r in raw {
+            let pi = m.phrases.len() as u32;
+            let shared = phrase_codes.get(&r.key).map_or(0, |s| s.len()) >= 3;
+            let mut p = Phrase {
+                code: r.code,
+                lang: r.lang,
+                cjk: false,
+                tokens: Vec::new(),
+                compact: String::new(),
+                weights: Vec::new(),
+                total: 0.0,
+                generic: shared,
+                len: 0,
+            };
+            if r.key.chars().any(is_cjk) {
+                let chars = compact(&r.key).0;
+                let mut seen = HashSet::new();
+                for b in bigrams_of(&chars) {
+                    if seen.insert(b) {
+                        let slot = p.weights.len() as u16;
+                        p.weights
+                            .push(weight(bigram_df.get(&b).map_or(1, |s| s.len())));
+                        m.bigrams.entry(b).or_default().push((pi, slot));
+                        add_pre(
+                            vec![format!("{}{}", b.0, b.1)],
+                            PreTarget::Unit { phrase: pi, slot },
+                        );
+                    }
+                }
+                p.cjk = true;
+                p.len = chars.len();
+                p.compact = chars.into_iter().collect();
+            } else {
+                let toks = pattern_tokens(&r.key);
+                let original_words: Vec<String> = r
+                    .original
+                    .split(|c: char| !c.is_alphanumeric())
+                    .map(|w| w.to_lowercase())
+                    .collect();
+                let mut seen = HashSet::new();
+                for w in &toks {
+                    if stopword(w) || w.chars().any(is_placeholder) || !seen.insert(w.clone()) {
+                        continue;
+                    }
+                    let slot = p.weights.len() as u16;
+                    p.weights
+                        .push(weight(word_df.get(w).map_or(1, |s| s.len())));
+                    m.words
+                        .entry(w.as_str().into())
+                        .or_default()
+                        .push((pi, slot));
+                    let forms: Vec<String> = original_words
+                        .iter()
+                        .filter(|o| normalize::fold(o) == *w)
+                        .cloned()
+                        .collect();
+                    add_pre(
+                        raw_fragments(w, &forms),
+                        PreTarget::Unit { phrase: pi, slot },
+                    );
+                }
+                p.len = toks.len();
+                p.tokens = toks.into_iter().map(Into::into).collect();
+            }
+            p.total = p.weights.iter().sum();
+            if p.weights.is_empty() {
+                continue; // nothing distinctive to look for
+            }
+            if p.total < 0.8 {
+                p.generic = true;
+            }
+            m.phrases.push(p);
+        }
+
+        // Key patterns: anchors and keyword alternatives.
+        let mut key_strings: Vec<String> = Vec::new();
+        for (a, cs) in &anchor_codes {
+            let decisive = cs.len() == 1;
+            for &code in cs {
+                let first = a.chars().next().unwrap_or(' ');
+                let last = a.chars().next_back().unwrap_or(' ');
+                key_strings.push(a.clone());
+                m.key_pats.push(KeyPat::Anchor {
+                    code,
+                    decisive,
+                    bound_start: first.is_alphanumeric(),
+                    bound_end: last.is_alphanumeric(),
+                });
+                if decisive {
+                    add_pre(raw_fragments(a, &[]), PreTarget::Anchor);
+                    m.fragments.push(a.clone());
+                }
+            }
+        }
+        for (ci, e) in entries.iter().enumerate() {
+            for (tag, list) in &e.signatures.keywords {
+                let Some(lang) = TextLang::from_tag(tag) else {
+                    continue;
+                };
+                for rule in list {
+                    let groups = parse_rule(rule);
+                    if groups.is_empty() || groups.len() > 8 {
+                        continue;
+                    }
+                    let ri = m.rules.len() as u32;
+                    m.rules.push(Rule {
+                        code: ci as u16,
+                        lang,
+                        groups: groups.len() as u8,
+                    });
+                    for (gi, group) in groups.iter().enumerate() {
+                        for alt in group {
+                            let alt = alt.trim().to_string();
+                            key_strings.push(alt.clone());
+                            m.key_pats.push(KeyPat::Alt {
+                                rule: ri,
+                                group: gi as u8,
+                                bound_end: alt.chars().count() <= 3 && !alt.chars().any(is_cjk),
+                            });
+                            let forms: Vec<String> = rule
+                                .split(['+', '|'])
+                                .map(|s| s.trim().to_lowercase())
+                                .filter(|s| normalize::fold(s) == alt)
+                                .collect();
+                            let frags = if alt.chars().any(is_cjk) {
+                                // Korean spacing varies: look for the first bigram only.
+                                let c = compact(&alt).0;
+                                vec![c.iter().take(2).collect::<String>()]
+                            } else {
+                                raw_fragments(&alt, &forms)
+                            };
+                            add_pre(
+                                frags,
+                                PreTarget::Alt {
+                                    rule: ri,
+                                    group: gi as u8,
+                                },
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        if !key_strings.is_empty() {
+            m.key_ac = AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .build(&key_strings)
+                .ok();
+        }
+        let mut pre: Vec<(String, Vec<PreTarget>)> = pre.into_iter().collect();
+        pre.sort();
+        for (_, t) in pre.iter_mut() {
+            t.sort();
+            t.dedup();
+        }
+        if !pre.is_empty() {
+            m.pre_ac = AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .ascii_case_insensitive(true)
+                .build(pre.iter().map(|(s, _)| s.as_bytes()))
+                .ok();
+        }
+        m.pre_pats = pre.into_iter().map(|(_, t)| t).collect();
+        m.fragments.sort();
+        m.fragments.dedup();
+        m
+    }
+
+    /// The decisive anchors, normalized (for benchmarks comparing with `grep -F`).
+    pub fn anchors(&self) -> &[String] {
+        &self.fragments
+    }
+
+    /// Every code found in `text`, best first.
+    pub fn match_text(&self, text: &str) -> Vec<Match> {
+        if !self.might_match(text.as_bytes()) {
+            return Vec::new();
+        }
+        let n = normalize::normalize_mapped(text);
+        self.match_normalized(text, &n)
+    }
+
+    /// The prefilter: false only when no signature can match `raw`. Text with escapes,
+    /// entities, zero-width or full-width letters is always passed on.
+    pub fn might_match(&self, raw: &[u8]) -> bool {
+        let Some(ac) = &self.pre_ac else { return false };
+        if needs_full_path(raw) {
+            return true;
+        }
+        let mut hits: Vec<PreTarget> = Vec::new();
+        for m in ac.find_overlapping_iter(raw) {
+            for &t in &self.pre_pats[m.pattern().as_usize()] {
+                if t == PreTarget::Anchor {
+                    return true;
+                }
+                hits.push(t);
+            }
+        }
+        if hits.is_empty() {
+            return false;
+        }
+        hits.sort_unstable();
+        hits.dedup();
+        // Keyword rules: every group hit.
+        let mut i = 0;
+        while i < hits.len() {
+            match hits[i] {
+                PreTarget::Alt { rule, .. } => {
+                    let mut groups = 0u8;
+                    let mut j = i;
+                    while j < hits.len()
+                        && matches!(hits[j], PreTarget::Alt { rule: r, .. } if r == rule)
+                    {
+                        groups += 1;
+                        j += 1;
+                    }
+                    if groups >= self.rules[rule as usize].groups {
+                        return true;
+                    }
+                    i = j;
+                }
+                PreTarget::Unit { phrase, .. } => {
+                    let p = &self.phrases[phrase as usize];
+                    let mut w = 0.0;
+                    let mut j = i;
+                    while j < hits.len()
+                        && matches!(hits[j], PreTarget::Unit { phrase: q, .. } if q == phrase)
+                    {
+                        if let PreTarget::Unit { slot, .. } = hits[j] {
+                            w += p.weights[slot as usize];
+                        }
+                        j += 1;
+                    }
+                    let need = if p.cjk { PRE_CJK_SHARE } else { WEAK_SHARE };
+                    if !p.generic && w >= need * p.total - 1e-4 {
+                        return true;
+                    }
+                    i = j;
+                }
+                PreTarget::Anchor => return true,
+            }
+        }
+        false
+    }
+
+    fn match_normalized(&self, text: &str, n: &Normalized) -> Vec<Match> {
+        let key = n.key.as_str();
+        let mut ev: Vec<Evidence> = Vec::new();
+
+        // Anchors and keyword alternatives.
+        let mut alt_hits: HashMap<u32, Vec<(usize, usize, u8)>> = HashMap::new();
+        if let Some(ac) = &self.key_ac {
+            for m in ac.find_overlapping_iter(key) {
+                let (s, e) = (m.start(), m.end());
+                let before = key[..s].chars().next_back();
+                let after = key[e..].chars().next();
+                let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() && !is_cjk(c));
+                match self.key_pats[m.pattern().as_usize()] {
+                    KeyPat::Anchor {
+                        code,
+                        decisive,
+                        bound_start,
+                        bound_end,
+                    } => {
+                        if (bound_start && word(before)) || (bound_end && word(after)) {
+                            continue;
+                        }
+                        let conf = if decisive { ANCHOR } else { SUPPORT };
+                        ev.push(Evidence {
+                            code,
+                            conf,
+                            lang: None,
+                            span: (s, e),
+                        });
+                    }
+                    KeyPat::Alt {
+                        rule,
+                        group,
+                        bound_end,
+                    } => {
+                        let latin_start = key[s..].chars().next().is_some_and(|c| !is_cjk(c));
+                        if (latin_start && word(before)) || (bound_end && word(after)) {
+                            continue;
+                        }
+                        alt_hits.entry(rule).or_default().push((s, e, group));
+                    }
+                }
+            }
+        }
+        for (rule, mut hits) in alt_hits {
+            let r = &self.rules[rule as usize];
+            hits.sort_unstable();
+            if let Some(span) = window_covering(&hits, r.groups) {
+                ev.push(Evidence {
+                    code: r.code,
+                    conf: KEYWORD,
+                    lang: Some(r.lang),
+                    span,
+                });
+            }
+        }
+
+        // Latin phrases.
+        let toks = tokenize(key);
+        let mut unit_hits: HashMap<u32, Vec<(usize, u16)>> = HashMap::new();
+        for (ti, t) in toks.iter().enumerate() {
+            if let Some(list) = self.words.get(&key[t.start..t.end]) {
+                for &(p, slot) in list {
+                    unit_hits.entry(p).or_default().push((ti, slot));
+                }
+            }
+        }
+        for (pi, hits) in &unit_hits {
+            let p = &self.phrases[*pi as usize];
+            let tok_span = |a: usize, b: usize| (toks[a].start, toks[b].end);
+            if let Some((a, b)) = whole_phrase(key, &toks, &p.tokens) {
+                ev.push(Evidence {
+                    code: p.code,
+                    conf: whole_conf(p),
+                    lang: Some(p.lang),
+                    span: tok_span(a, b),
+                });
+            } else if let Some((share, a, b)) = best_window(hits, &p.weights, p.len * 2 + 6) {
+                if let Some(conf) = weak_conf(p, share) {
+                    ev.push(Evidence {
+                        code: p.code,
+                        conf,
+                        lang: Some(p.lang),
+                        span: tok_span(a, b),
+                    });
+                }
+            }
+        }
+
+        // Chinese and Korean phrases.
+        if key.chars().any(is_cjk) {
+            let (chars, at) = compact(key);
+            let text_compact: String = chars.iter().collect();
+            let mut char_byte = Vec::with_capacity(chars.len() + 1);
+            let mut off = 0;
+            for c in &chars {
+                char_byte.push(off);
+                off += c.len_utf8();
+            }
+            char_byte.push(off);
+            let mut cjk_hits: HashMap<u32, Vec<(usize, u16)>> = HashMap::new();
+            for (i, w) in chars.windows(2).enumerate() {
+                if let Some(list) = self.bigrams.get(&(w[0], w[1])) {
+                    for &(p, slot) in list {
+                        cjk_hits.entry(p).or_default().push((i, slot));
+                    }
+                }
+            }
+            let key_span = |a: usize, b: usize| {
+                let end_char = b.min(at.len() - 1);
+                (
+                    at[a],
+                    at[end_char]
+                        + key[at[end_char]..]
+                            .chars()
+                            .next()
+                            .map_or(1, |c| c.len_utf8()),
+                )
+            };
+            for (pi, hits) in &cjk_hits {
+                let p = &self.phrases[*pi as usize];
+                if let Some(bi) = text_compact.find(&p.compact) {
+                    let a = char_byte.partition_point(|&x| x < bi);
+                    let b = a + p.len.saturating_sub(1);
+                    ev.push(Evidence {
+                        code: p.code,
+                        conf: whole_conf(p),
+                        lang: Some(p.lang),
+                        span: key_span(a, b),
+                    });
+                } else if let Some((share, a, b)) = best_window(hits, &p.weights, p.len * 2 + 4) {
+                    if let Some(conf) = weak_conf(p, share) {
+                        ev.push(Evidence {
+                            code: p.code,
+                            conf,
+                            lang: Some(p.lang),
+                            span: key_span(a, b + 1),
+                        });
+                    }
+                }
+            }
+        }
+
+        self.decide(text, n, ev)
+    }
+
+    /// Combines the evidence per code, drops weak matches that sit on a stronger match of
+    /// another code, and renders the survivors.
+    fn decide(&self, text: &str, n: &Normalized, ev: Vec<Evidence>) -> Vec<Match> {
+        let mut per: HashMap<u16, Vec<Evidence>> = HashMap::new();
+        for e in ev {
+            per.entry(e.code).or_default().push(e);
+        }
+        let mut best: Vec<(u16, f32, Evidence)> = Vec::new();
+        for (code, mut list) in per {
+            list.sort_by(|a, b| b.conf.total_cmp(&a.conf).then(a.span.0.cmp(&b.span.0)));
+            let top = list[0];
+            if top.conf < THRESHOLD {
+                continue;
+            }
+            let extra = list[1..]
+                .iter()
+                .filter(|e| e.span != top.span)
+                .count()
+                .min(3) as f32;
+            let conf = (top.conf + 0.02 * extra).min(0.99);
+            best.push((code, conf, top));
+        }
+        best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.2.span.0.cmp(&b.2.span.0)));
+        let mut kept: Vec<(u16, f32, Evidence)> = Vec::new();
+        for cand in best {
+            let near = |k: &(u16, f32, Evidence)| {
+                let (a, b) = (k.2.span.0.saturating_sub(40), k.2.span.1 + 40);
+                cand.2.span.0 < b && cand.2.span.1 > a && k.1 >= cand.1
+            };
+            if cand.1 < 0.85 && kept.iter().any(near) {
+                continue;
+            }
+            kept.push(cand);
+        }
+        let mut detected = None;
+        kept.into_iter()
+            .map(|(code, conf, e)| {
+                let language = e
+                    .lang
+                    .unwrap_or_else(|| *detected.get_or_insert_with(|| detect_lang(text, &n.key)));
+                Match {
+                    code: self.codes[code as usize].clone(),
+                    confidence: (conf * 100.0).round() / 100.0,
+                    language,
+                    matched: fragment(text, n, e.span),
+                }
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Evidence {
+    code: u16,
+    conf: f32,
+    lang: Option<TextLang>,
+    /// Byte range in the normalized key.
+    span: (usize, usize),
+}
+
+fn whole_conf(p: &Phrase) -> f32 {
+    if p.generic {
+        SUPPORT
+    } else if p.total >= 1.5 {
+        WHOLE_STRONG
+    } else {
+        WHOLE_MEDIUM
+    }
+}
+
+fn weak_conf(p: &Phrase, share: f32) -> Option<f32> {
+    (!p.generic && p.total >= 1.0 && share >= WEAK_SHARE && p.weights.len() >= 2)
+        .then(|| 0.3 + 0.45 * share)
+}
+
+/// The whole phrase in order, allowing up to [`GAP`] extra tokens between its words:
+/// the first and last token index.
+fn whole_phrase(key: &str, toks: &[Tok], words: &[Box<str>]) -> Option<(usize, usize)> {
+    let first = words.first()?;
+    'start: for i in 0..toks.len() {
+        if &key[toks[i].start..toks[i].end] != &**first {
+            continue;
+        }
+        let mut j = i;
+        for w in &words[1..] {
+            let found = (j + 1..(j + 2 + GAP).min(toks.len()))
+                .find(|&k| &key[toks[k].start..toks[k].end] == &**w);
+            match found {
+                Some(k) => j = k,
+                None => continue 'start,
+            }
+        }
+        return Some((i, j));
+    }
+    None
+}
+
+/// The window of at most `width` positions holding the largest weighted share of distinct
+/// units: (share, first position, last position).
+fn best_window(
+    hits: &[(usize, u16)],
+    weights: &[f32],
+    width: usize,
+) -> Option<(f32, usize, usize)> {
+    let total: f32 = weights.iter().sum();
+    if hits.is_empty() || total <= 0.0 {
+        return None;
+    }
+    let mut hits = hits.to_vec();
+    hits.sort_unstable();
+    let mut count = vec![0u32; weights.len()];
+    let mut covered = 0.0f32;
+    let mut best = (0.0f32, 0, 0);
+    let mut lo = 0;
+    for hi in 0..hits.len() {
+        let (pos, slot) = hits[hi];
+        if count[slot as usize] == 0 {
+            covered += weights[slot as usize];
+        }
+        count[slot as usize] += 1;
+        while pos - hits[lo].0 >= width {
+            let s = hits[lo].1 as usize;
+            count[s] -= 1;
+            if count[s] == 0 {
+                covered -= weights[s];
+            }
+            lo += 1;
+        }
+        if covered > best.0 + 1e-6 {
+            best = (covered, hits[lo].0, pos);
+        }
+    }
+    Some((best.0 / total, best.1, best.2))
+}
+
+/// The smallest span in which every keyword group hits, within [`KEYWORD_SPAN`].
+fn window_covering(hits: &[(usize, usize, u8)], groups: u8) -> Option<(usize, usize)> {
+    let mut count = vec![0u32; groups as usize];
+    let mut have = 0;
+    let mut lo = 0;
+    let mut best: Option<(usize, usize)> = None;
+    for hi in 0..hits.len() {
+        let g = hits[hi].2 as usize;
+        if count[g] == 0 {
+            have += 1;
+        }
+        count[g] += 1;
+        while have == groups as usize {
+            let span = (
+                hits[lo].0,
+                hits[lo..=hi]
+                    .iter()
+                    .map(|h| h.1)
+                    .max()
+                    .unwrap_or(hits[hi].1),
+            );
+            if span.1 - span.0 <= KEYWORD_SPAN && best.map_or(true, |b| span.1 - span.0 < b.1 - b.0)
+            {
+                best = Some(span);
+            }
+            let g0 = hits[lo].2 as usize;
+            count[g0] -= 1;
+            if count[g0] == 0 {
+                have -= 1;
+            }
+            lo += 1;
+        }
+    }
+    best
+}
+
+/// Raw bytes the prefilter cannot judge: escapes, entities, zero-width characters and
+/// full-width letters or digits change words only after normalization.
+fn needs_full_path(raw: &[u8]) -> bool {
+    if memchr::memchr2(0x1b, b'&', raw).is_some() {
+        return true;
+    }
+    for i in memchr::memchr3_iter(0xe2, 0xef, 0xc2, raw) {
+        let (b1, b2) = (
+            raw.get(i + 1).copied().unwrap_or(0),
+            raw.get(i + 2).copied().unwrap_or(0),
+        );
+        let odd = match raw[i] {
+            0xe2 => {
+                (b1 == 0x80 && matches!(b2, 0x8b..=0x8f | 0xaa..=0xae))
+                    || (b1 == 0x81 && (0xa0..=0xaf).contains(&b2))
+            }
+            0xef => {
+                (b1 == 0xbb && b2 == 0xbf)
+                    || (b1 == 0xbc && matches!(b2, 0x90..=0x99 | 0xa1..=0xba))
+                    || (b1 == 0xbd && (0x81..=0x9a).contains(&b2))
+            }
+            _ => b1 == 0xad || b1 == 0x9b,
+        };
+        if odd {
+            return true;
+        }
+    }
+    false
+}
+
+/// The original text behind a span of the key, trimmed and shortened.
+fn fragment(text: &str, n: &Normalized, span: (usize, usize)) -> String {
+    let r = n.original_range(span.0..span.1);
+    let s = text.get(r).unwrap_or("").trim();
+    let s: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() > FRAGMENT_CHARS {
+        let cut: String = s.chars().take(FRAGMENT_CHARS).collect();
+        format!("{cut}…")
+    } else {
+        s
+    }
+}
+
+/// Guesses the language of a text from its script and common words.
+pub fn detect_lang(text: &str, key: &str) -> TextLang {
+    let (mut hangul, mut han, mut trad, mut simp, mut pl, mut pt) = (0, 0, 0, 0, 0, 0);
+    const TRAD: &str = "無們請戶說這會個為對時權錯誤設資訊與從後來關於開發應該體點網絡將處給認證";
+    const SIMP: &str = "无们请户说这会个为对时权错误设资讯与从后来关于开发应该体点网络将处给认证";
+    for c in text.chars() {
+        match c {
+            '\u{ac00}'..='\u{d7a3}' => hangul += 1,
+            c if is_cjk(c) => {
+                han += 1;
+                if TRAD.contains(c) && !SIMP.contains(c) {
+                    trad += 1;
+                } else if SIMP.contains(c) && !TRAD.contains(c) {
+                    simp += 1;
+                }
+            }
+            'ą' | 'ć' | 'ę' | 'ł' | 'ń' | 'ś' | 'ź' | 'ż' | 'Ł' | 'Ż' | 'Ś' => pl += 2,
+            'ã' | 'õ' | 'ç' | 'â' | 'ê' | 'ô' | 'à' | 'Ç' | 'Ã' => pt += 2,
+            _ => {}
+        }
+    }
+    if hangul > 0 && hangul >= han {
+        return TextLang::KoKr;
+    }
+    if han > 0 {
+        return if simp > trad {
+            TextLang::ZhCn
+        } else {
+            TextLang::ZhTw
+        };
+    }
+    for w in key.split(|c: char| !c.is_alphanumeric()) {
+        match w {
+            "nie" | "sie" | "jest" | "mozna" | "uzytkownik" | "uzytkownika" | "blad" | "dla"
+            | "oraz" | "prosze" | "nalezy" => pl += 1,
+            "nao" | "voce" | "usuario" | "erro" | "uma" | "com" | "para" | "esta" | "obrigado"
+            | "foi" => pt += 1,
+            _ => {}
+        }
+    }
+    if pl >= 2 && pl > pt {
+        TextLang::Pl
+    } else if pt >= 2 && pt > pl {
+        TextLang::PtBr
+    } else {
+        TextLang::En
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(code: &str, anchors: &str, phrases: &str, keywords: &str) -> String {
+        format!(
+            r#"code = "{code}"
+status = "active"
+destinations = ["dynamics"]
+[title]
+en = "t"
+[cause]
+en = "c"
+[remedy]
+en = ["r"]
+[signatures]
+anchors = [{anchors}]
+[signatures.phrases]
+{phrases}
+[signatures.keywords]
+{keywords}
+"#
+        )
+    }
+
+    fn sample() -> Matcher {
+        let files = [
+            (
+                "LC301.toml",
+                entry(
+                    "LC301",
+                    r#""AADSTS50126", "LastCRMError""#,
+                    r#"en = ["Could not save the lead to Dynamics CRM. Check the Dynamics CRM account settings. LastCRMError: Unable to sign in to Dynamics CRM", "Unable to Login to Dynamics CRM"]"#,
+                    "",
+                ),
+            ),
+            (
+                "LC303.toml",
+                entry(
+                    "LC303",
+                    r#""AADSTS700016""#,
+                    r#"en = ["Could not save the lead to Dynamics CRM using AAD. Exception:: Application with identifier '{appId}' was not found in the directory"]
+zh-TW = ["在目錄中找不到包含識別碼的應用程式"]"#,
+                    "",
+                ),
+            ),
+            (
+                "LC402.toml",
+                entry(
+                    "LC402",
+                    r#""SecLib::RetrievePrivilegeForUser", "0x80042f09", "LastCRMError""#,
+                    r#"en = ["Could not save the lead to Dynamics CRM. LastCRMError: SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user"]
+pl = ["żadne role nie są przypisane do użytkownika"]
+ko-KR = ["사용자에게 할당된 역할이 없습니다"]"#,
+                    "",
+                ),
+            ),
+            (
+                "LC201.toml",
+                entry(
+                    "LC201",
+                    r#""LastCRMError""#,
+                    r#"en = ["Could not save the lead to Dynamics CRM. LastCRMError: The request channel timed out while waiting for a reply after 00:02:00"]"#,
+                    "",
+                ),
+            ),
+            (
+                "LC607.toml",
+                entry(
+                    "LC607",
+                    "",
+                    "",
+                    r#"en = ["azure table|table storage + cost|price|how much"]"#,
+                ),
+            ),
+        ];
+        let cat = Catalog::parse(files.iter().map(|(n, t)| (*n, t.as_str()))).unwrap();
+        Matcher::build(cat.entries())
+    }
+
+    fn codes(m: &Matcher, text: &str) -> Vec<String> {
+        m.match_text(text).into_iter().map(|m| m.code).collect()
+    }
+
+    #[test]
+    fn anchors_phrases_and_keywords() {
+        let m = sample();
+        assert_eq!(
+            codes(&m, "LastCRMError: SecLib:: RetrievePrivilegeForUser failed"),
+            ["LC402"]
+        );
+        let r = m.match_text("Hi, we get <b>SecLib::RetrievePrivilegeForUser</b> all day");
+        assert_eq!(r[0].matched, "SecLib::RetrievePrivilegeForUser");
+        assert_eq!(
+            codes(&m, "żadne role nie są przypisane do użytkownika"),
+            ["LC402"]
+        );
+        assert_eq!(
+            m.match_text("zadne role nie sa przypisane do uzytkownika")[0].language,
+            TextLang::Pl
+        );
+        assert_eq!(
+            codes(&m, "오류: 사용자에게 할당된 역할이 없습니다."),
+            ["LC402"]
+        );
+        assert_eq!(
+            codes(&m, "오류: 사용자에게  할당 된 역할이 없 습니다."),
+            ["LC402"]
+        );
+        assert_eq!(
+            codes(
+                &m,
+                "The request channel timed out while waiting for a reply after 00:01:30."
+            ),
+            ["LC201"]
+        );
+        assert_eq!(codes(&m, "Exception:: Application with identifier 'contoso app' was not found in the directory"), ["LC303"]);
+        assert_eq!(
+            codes(&m, "例外狀況：在目錄中找不到包含識別碼的應用程式"),
+            ["LC303"]
+        );
+        assert_eq!(
+            codes(&m, "How much does an Azure Table cost per month?"),
+            ["LC607"]
+        );
+    }
+
+    #[test]
+    fn generic_fragments_decide_nothing() {
+        let m = sample();
+        assert!(codes(&m, "Could not save the lead to Dynamics CRM.").is_empty());
+        assert!(codes(&m, "LastCRMError").is_empty());
+        assert!(codes(&m, "The lead time for delivery of the table is two weeks.").is_empty());
+        assert!(codes(&m, "AADSTS501260 is not a code").is_empty());
+    }
+
+    #[test]
+    fn several_errors_in_one_text() {
+        let m = sample();
+        let mut c = codes(&m, "First AADSTS50126 then later: no roles are assigned to user (SecLib::RetrievePrivilegeForUser).");
+        c.sort();
+        assert_eq!(c, ["LC301", "LC402"]);
+    }
+
+    #[test]
+    fn prefilter_skips_ordinary_text() {
+        let m = sample();
+        assert!(!m.might_match(b"Please reset my password, the printer is broken"));
+        assert!(m.might_match(b"seclib::retrieveprivilegeforuser"));
+        assert!(m.might_match("x\u{200b}y".as_bytes()));
+    }
+}

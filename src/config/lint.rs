@@ -207,6 +207,13 @@ impl Lint<'_> {
             }
             return None;
         };
+        // An empty string written in place is a value not filled in yet.
+        if matches!(f.source, SecretSource::Plain | SecretSource::Flag)
+            && f.value.as_ref().is_ok_and(|v| v.expose().trim().is_empty())
+        {
+            self.missing(field, why);
+            return None;
+        }
         match (&f.source, plain_is_secret) {
             (SecretSource::Plain, true) => self.warning(
                 "LC105",
@@ -628,6 +635,10 @@ mod tests {
             ["LC118"]
         );
         assert_eq!(codes("[destination.h]\ntype = \"https\"\n"), ["LC102"]);
+        assert_eq!(
+            codes("[destination.h]\ntype = \"https\"\nhttps_endpoint_url = \"\"\n"),
+            ["LC102"]
+        );
         assert_eq!(codes("[destination.b]\ntype = \"azure-blob\"\n"), ["LC101"]);
         assert_eq!(codes("[destination.n]\ntype = \"none\"\n"), ["LC117"]);
     }

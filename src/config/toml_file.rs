@@ -399,11 +399,14 @@ fn destination(loc: &Locator, name: Key, body: Node, base: Option<&Path>) -> Res
         };
         values.push((k.name.clone(), value, Some(vloc)));
     }
-    fields::build(&name.name, kind, values, Some(loc.at(name.span.start))).map_err(|(msg, l)| ParseError {
-        location: l,
-        message: msg,
-        expected: None,
-    })
+    let mut d =
+        fields::build(&name.name, kind, values, Some(loc.at(name.span.start))).map_err(|(msg, l)| ParseError {
+            location: l,
+            message: msg,
+            expected: None,
+        })?;
+    d.locations.insert("type".into(), loc.at(type_node.span.start));
+    Ok(d)
 }
 
 const SECRET_FORMS: &str = "a string, `{ env = \"VAR\" }` or `{ file = \"PATH\" }`";

@@ -1,9 +1,90 @@
-//! `catalog [--family LC3]`.
+//! `catalog [--family LC3]`: the codes, their status and titles.
 
-use crate::app::{not_yet, App};
-use crate::cli::CatalogArgs;
-use crate::exit::Exit;
+use super::render;
+use crate::app::App;
+use crate::catalog::Catalog;
+use crate::cli::{CatalogArgs, TextFormat};
+use crate::exit::{Exit, UserError};
+use colored::Colorize;
+use serde_json::{json, Value};
 
-pub fn run(_args: CatalogArgs, _app: &mut App) -> anyhow::Result<Exit> {
-    not_yet("catalog")
+/// Reads `LC3`, `lc3xx`, `3`, `LC3XX` as family 3.
+pub fn parse_family(s: &str) -> Option<u8> {
+    let s = s.trim();
+    let s = if s.len() >= 2 && s[..2].eq_ignore_ascii_case("lc") {
+        &s[2..]
+    } else {
+        s
+    };
+    let s = s
+        .strip_suffix("xx")
+        .or_else(|| s.strip_suffix("XX"))
+        .unwrap_or(s);
+    match s.as_bytes() {
+        [d @ b'1'..=b'9'] => Some(d - b'0'),
+        _ => None,
+    }
+}
+
+pub fn run(args: CatalogArgs, app: &mut App) -> anyhow::Result<Exit> {
+    let format = if args.json {
+        TextFormat::Json
+    } else {
+        args.format
+    };
+    colored::control::set_override(app.term.color && format == TextFormat::Human);
+    let family = match &args.family {
+        None => None,
+        Some(f) => Some(parse_family(f).ok_or_else(|| {
+            UserError::new(format!("`{f}` is not a code family"))
+                .hint("use LC1 to LC6 (or LC3xx, or 3)")
+        })?),
+    };
+    let entries: Vec<_> = Catalog::get()
+        .entries()
+        .iter()
+        .filter(|e| family.map_or(true, |f| e.family() == f))
+        .collect();
+    match format {
+        TextFormat::Json => {
+            let list: Vec<Value> = entries
+                .iter()
+                .map(|e| {
+                    json!({"code": e.code, "title": e.title(app.lang), "status": e.status.as_str(), "destinations": e.destinations})
+                })
+                .collect();
+            render::write_json(app.out, &render::envelope("entries", Value::Array(list)))?;
+        }
+        TextFormat::Human => {
+            for e in &entries {
+                let status = match e.status.as_str() {
+                    "active" => String::new(),
+                    s => format!("  ({s})"),
+                };
+                writeln!(
+                    app.out,
+                    "{}  {}{}",
+                    e.code.bold(),
+                    e.title(app.lang),
+                    status.dimmed()
+                )?;
+            }
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_family;
+
+    #[test]
+    fn family_shapes() {
+        for s in ["LC3", "lc3", "LC3xx", "3", "lc3XX"] {
+            assert_eq!(parse_family(s), Some(3), "{s}");
+        }
+        for s in ["LC", "LC33", "x", "0", ""] {
+            assert_eq!(parse_family(s), None, "{s}");
+        }
+    }
 }

@@ -1,9 +1,160 @@
-//! `explain CODE | TEXT... | -`.
+//! `explain CODE | TEXT... | -` and `explain --all`: a code's page in `--lang`, or the codes
+//! recognized in pasted text (standard input with `-`).
 
-use crate::app::{not_yet, App};
-use crate::cli::ExplainArgs;
-use crate::exit::Exit;
+use super::render;
+use crate::app::App;
+use crate::catalog::matcher::match_text;
+use crate::catalog::Catalog;
+use crate::cli::{ExplainArgs, TextFormat};
+use crate::exit::{Exit, UserError};
+use serde_json::Value;
+use std::io::Read;
 
-pub fn run(_args: ExplainArgs, _app: &mut App) -> anyhow::Result<Exit> {
-    not_yet("explain")
+/// Pasted text is matched on its first MiB, as a triage record is.
+const MAX_TEXT: usize = 1 << 20;
+
+pub fn run(args: ExplainArgs, app: &mut App) -> anyhow::Result<Exit> {
+    let format = if args.json {
+        TextFormat::Json
+    } else {
+        args.format
+    };
+    colored::control::set_override(app.term.color && format == TextFormat::Human);
+    let catalog = Catalog::get();
+
+    if args.all {
+        return all(catalog, format, app);
+    }
+    if args.input.len() == 1 && args.input[0] != "-" {
+        let input = args.input[0].trim();
+        if let Some(code) = Catalog::parse_code(input) {
+            return page(catalog, &code, format, app);
+        }
+        if looks_like_code(input) {
+            return Err(unknown_code(catalog, &input.to_ascii_uppercase()).into());
+        }
+    }
+    let text = if args.input.len() == 1 && args.input[0] == "-" {
+        read_stdin(app)?
+    } else {
+        args.input.join(" ")
+    };
+    text_matches(catalog, &text, format, app)
+}
+
+/// `LC4021`, `lc40`: meant as a code, but not one.
+fn looks_like_code(s: &str) -> bool {
+    s.len() >= 3 && s[..2].eq_ignore_ascii_case("lc") && s[2..].bytes().all(|b| b.is_ascii_digit())
+}
+
+fn unknown_code(catalog: &Catalog, code: &str) -> UserError {
+    let near: Vec<&str> = catalog
+        .entries()
+        .iter()
+        .map(|e| e.code.as_str())
+        .filter(|c| strsim::levenshtein(c, code) == 1 || (code.len() > 5 && code.starts_with(c)))
+        .take(3)
+        .collect();
+    let err = UserError::new(format!("{code} is not a leadcheck code"));
+    if near.is_empty() {
+        err.hint("`leadcheck catalog` lists every code")
+    } else {
+        err.hint(format!(
+            "did you mean {}? `leadcheck catalog` lists every code",
+            near.join(" or ")
+        ))
+    }
+}
+
+fn page(catalog: &Catalog, code: &str, format: TextFormat, app: &mut App) -> anyhow::Result<Exit> {
+    let Some(e) = catalog.entry(code) else {
+        return Err(unknown_code(catalog, code).into());
+    };
+    match format {
+        TextFormat::Json => render::write_json(
+            app.out,
+            &render::envelope("entry", render::entry_json(e, app.lang)),
+        )?,
+        TextFormat::Human => render::entry_human(app.out, e, app.lang)?,
+    }
+    Ok(Exit::Ok)
+}
+
+fn all(catalog: &Catalog, format: TextFormat, app: &mut App) -> anyhow::Result<Exit> {
+    match format {
+        TextFormat::Json => {
+            let entries: Vec<Value> = catalog
+                .entries()
+                .iter()
+                .map(|e| render::entry_json(e, app.lang))
+                .collect();
+            render::write_json(app.out, &render::envelope("entries", Value::Array(entries)))?;
+        }
+        TextFormat::Human => {
+            for (i, e) in catalog.entries().iter().enumerate() {
+                if i > 0 {
+                    writeln!(app.out, "\n{}\n", "-".repeat(78))?;
+                }
+                render::entry_human(app.out, e, app.lang)?;
+            }
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+/// Standard input, up to [`MAX_TEXT`] bytes (the rest is read and dropped), decoded lossily.
+fn read_stdin(app: &mut App) -> anyhow::Result<String> {
+    let mut buf = Vec::new();
+    let stdin = std::io::stdin();
+    let mut lock = stdin.lock();
+    (&mut lock).take(MAX_TEXT as u64).read_to_end(&mut buf)?;
+    let dropped = std::io::copy(&mut lock, &mut std::io::sink())?;
+    if dropped > 0 {
+        app.note(&format!("note: standard input is longer than 1 MiB; matched its first MiB ({dropped} bytes left out)"))?;
+    }
+    let text = match String::from_utf8(buf) {
+        Ok(s) => s,
+        Err(e) => {
+            app.note("note: standard input is not valid UTF-8; invalid bytes were replaced")?;
+            String::from_utf8_lossy(e.as_bytes()).into_owned()
+        }
+    };
+    Ok(text)
+}
+
+fn text_matches(
+    catalog: &Catalog,
+    text: &str,
+    format: TextFormat,
+    app: &mut App,
+) -> anyhow::Result<Exit> {
+    let text = if text.len() > MAX_TEXT {
+        let mut cut = MAX_TEXT;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        &text[..cut]
+    } else {
+        text
+    };
+    let matches = match_text(text);
+    match format {
+        TextFormat::Json => {
+            let list: Vec<Value> = matches
+                .iter()
+                .map(|m| render::match_json(m, catalog.entry(&m.code), app.lang))
+                .collect();
+            render::write_json(app.out, &render::envelope("matches", Value::Array(list)))?;
+        }
+        TextFormat::Human if matches.is_empty() => {
+            writeln!(app.out, "no confident match")?;
+            app.note("hint: paste the error message itself or its code (AADSTS…, 0x8004…); `leadcheck catalog` lists every code")?;
+        }
+        TextFormat::Human => render::matches_human(app.out, &matches, catalog, app.lang)?,
+    }
+    Ok(if matches.is_empty() {
+        Exit::Findings
+    } else {
+        Exit::Ok
+    })
 }

@@ -1,12 +1,323 @@
-//! `triage`: classify every record of a ticket export; also home of `explain` and `catalog`.
+//! `triage FILE... | -`: classify every record of a ticket export; also home of `explain`
+//! and `catalog`, which share its rendering.
+//!
+//! Records stream through in batches: read a batch (bounded in records and bytes), match it
+//! on two threads, write it in input order, repeat. Memory stays flat whatever the input
+//! size; a record is matched on its first MiB.
 
 pub mod catalog_cmd;
 pub mod explain;
+pub mod reader;
+pub mod render;
 
-use crate::app::{not_yet, App};
-use crate::cli::TriageArgs;
-use crate::exit::Exit;
+use crate::app::App;
+use crate::catalog::matcher::Matcher;
+use crate::catalog::Catalog;
+use crate::cli::{InputKind, TextFormat, TriageArgs};
+use crate::exit::{Exit, UserError};
+use colored::Colorize;
+use reader::{OpenError, Record, Records};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io;
+use std::path::Path;
 
-pub fn run(_args: TriageArgs, _app: &mut App) -> anyhow::Result<Exit> {
-    not_yet("triage")
+const BATCH_RECORDS: usize = 4096;
+const BATCH_BYTES: usize = 4 << 20;
+
+/// An input, opened and checked before anything is written.
+struct Input {
+    /// As shown in output and messages (`-` for standard input).
+    name: String,
+    records: Box<dyn Records + Send>,
+}
+
+/// Totals and the first example of each code, for the summary.
+#[derive(Default)]
+struct Tally {
+    records: u64,
+    matched: u64,
+    truncated: u64,
+    lossy: u64,
+    by_code: BTreeMap<String, (u64, String)>,
+}
+
+pub fn run(args: TriageArgs, app: &mut App) -> anyhow::Result<Exit> {
+    let format = if args.json {
+        TextFormat::Json
+    } else {
+        args.format
+    };
+    colored::control::set_override(app.term.color && format == TextFormat::Human);
+    if args.files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
+        return Err(UserError::new("standard input (`-`) can be read only once").into());
+    }
+
+    // Open every input first: a missing file is exit 2 before any output.
+    let mut inputs = Vec::new();
+    for path in &args.files {
+        inputs.push(open(path, &args, app)?);
+    }
+    let several = inputs.len() > 1;
+    let matcher = Matcher::get();
+    let mut tally = Tally::default();
+
+    for input in inputs {
+        let Input { name, mut records } = input;
+        let mut warn = |msg: String| {
+            if app.term.verbosity > crate::term::Verbosity::Quiet {
+                let _ = writeln!(
+                    app.err,
+                    "warning: {}: {msg}",
+                    crate::term::sanitize(&name, false)
+                );
+            }
+        };
+        let mut batch: Vec<Record> = Vec::with_capacity(BATCH_RECORDS);
+        let mut number_base = 0u64;
+        loop {
+            batch.clear();
+            let mut bytes = 0;
+            let mut end = false;
+            while batch.len() < BATCH_RECORDS && bytes < BATCH_BYTES {
+                match records.next_record(&mut warn) {
+                    Ok(Some(r)) => {
+                        bytes += r.text.len();
+                        batch.push(r);
+                    }
+                    Ok(None) => {
+                        end = true;
+                        break;
+                    }
+                    Err(e) => {
+                        return Err(UserError::new(format!("cannot read {name}: {e}")).into());
+                    }
+                }
+            }
+            let codes = classify(matcher, &batch);
+            for (i, (rec, codes)) in batch.iter().zip(codes).enumerate() {
+                let number = number_base + i as u64 + 1;
+                tally.records += 1;
+                tally.truncated += rec.truncated as u64;
+                tally.lossy += rec.lossy as u64;
+                if !codes.is_empty() {
+                    tally.matched += 1;
+                    for c in &codes {
+                        let example =
+                            || example(number, rec.id.as_deref(), several.then_some(name.as_str()));
+                        tally
+                            .by_code
+                            .entry(c.clone())
+                            .and_modify(|e| e.0 += 1)
+                            .or_insert_with(|| (1, example()));
+                    }
+                }
+                if format == TextFormat::Json {
+                    let mut line = Map::new();
+                    line.insert("record".into(), json!(number));
+                    if let Some(id) = &rec.id {
+                        line.insert("id".into(), json!(id));
+                    }
+                    if several {
+                        line.insert("file".into(), json!(name));
+                    }
+                    line.insert("codes".into(), json!(codes));
+                    if rec.truncated {
+                        line.insert("truncated".into(), json!(true));
+                    }
+                    render::write_json(app.out, &Value::Object(line))?;
+                }
+            }
+            number_base += batch.len() as u64;
+            if end {
+                break;
+            }
+        }
+        if tally.lossy > 0 {
+            app.note(&format!(
+                "warning: {}: {} records held invalid UTF-8; decoded with replacement characters",
+                crate::term::sanitize(&name, false),
+                tally.lossy
+            ))?;
+            tally.lossy = 0;
+        }
+    }
+
+    match format {
+        TextFormat::Json => {
+            let by_code: Map<String, Value> = tally
+                .by_code
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v.0)))
+                .collect();
+            let summary =
+                json!({"records": tally.records, "matched": tally.matched, "by_code": by_code});
+            render::write_json(app.out, &render::envelope("summary", summary))?;
+        }
+        TextFormat::Human => human_summary(&tally, app)?,
+    }
+    if tally.truncated > 0 {
+        app.note(&format!(
+            "note: {} records longer than 1 MiB were matched on their first MiB",
+            tally.truncated
+        ))?;
+    }
+    Ok(if tally.matched > 0 {
+        Exit::Ok
+    } else {
+        Exit::Findings
+    })
+}
+
+fn example(number: u64, id: Option<&str>, file: Option<&str>) -> String {
+    let mut s = format!("record {number}");
+    if let Some(id) = id {
+        s.push_str(&format!(" ({})", crate::term::sanitize(id, false)));
+    }
+    if let Some(f) = file {
+        s.push_str(&format!(" in {}", crate::term::sanitize(f, false)));
+    }
+    s
+}
+
+/// The codes of each record, in order; two threads when the batch is worth it.
+fn classify(matcher: &Matcher, batch: &[Record]) -> Vec<Vec<String>> {
+    let one = |r: &Record| -> Vec<String> {
+        matcher
+            .match_text(&r.text)
+            .into_iter()
+            .map(|m| m.code)
+            .collect()
+    };
+    if batch.len() < 64 {
+        return batch.iter().map(one).collect();
+    }
+    let mid = batch.len() / 2;
+    std::thread::scope(|s| {
+        let second = s.spawn(|| batch[mid..].iter().map(one).collect::<Vec<_>>());
+        let mut first: Vec<Vec<String>> = batch[..mid].iter().map(one).collect();
+        match second.join() {
+            Ok(rest) => first.extend(rest),
+            // A panic in matching is a bug; redo the half here rather than lose records.
+            Err(_) => first.extend(batch[mid..].iter().map(one)),
+        }
+        first
+    })
+}
+
+fn human_summary(t: &Tally, app: &mut App) -> io::Result<()> {
+    let catalog = Catalog::get();
+    let mut rows: Vec<(&String, &(u64, String))> = t.by_code.iter().collect();
+    rows.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+    if !rows.is_empty() {
+        let width = rows
+            .iter()
+            .map(|r| r.1 .0.to_string().len())
+            .max()
+            .unwrap_or(1)
+            .max(7);
+        writeln!(
+            app.out,
+            "{}  {:>width$}  {:<52}  {}",
+            "code ", "records", "title", "example"
+        )?;
+        for (code, (n, ex)) in rows {
+            let title = catalog.entry(code).map(|e| e.title(app.lang)).unwrap_or("");
+            let title = shorten(title, 52);
+            let pad = 52usize.saturating_sub(title.chars().count());
+            writeln!(
+                app.out,
+                "{}  {n:>width$}  {title}{}  {ex}",
+                code.bold().yellow(),
+                " ".repeat(pad)
+            )?;
+        }
+        writeln!(app.out)?;
+    }
+    writeln!(app.out, "{} of {} records matched", t.matched, t.records)?;
+    Ok(())
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max - 1).collect();
+        out.push('…');
+        out
+    }
+}
+
+fn open(path: &Path, args: &TriageArgs, app: &mut App) -> anyhow::Result<Input> {
+    let stdin = path.as_os_str() == "-";
+    let name = if stdin {
+        "-".to_string()
+    } else {
+        path.display().to_string()
+    };
+    let shown = crate::term::sanitize(&name, false);
+    let raw: Box<dyn io::Read + Send> = if stdin {
+        Box::new(io::stdin())
+    } else {
+        if path.is_dir() {
+            return Err(
+                UserError::new(format!("{shown} is a directory, not a ticket export"))
+                    .hint("give the export's file (CSV, JSON Lines or text)")
+                    .into(),
+            );
+        }
+        match File::open(path) {
+            Ok(f) => Box::new(f),
+            Err(e) => {
+                return Err(
+                    UserError::new(format!("cannot read {shown}: {}", io_reason(&e)))
+                        .hint("check the path; `-` reads standard input")
+                        .into(),
+                )
+            }
+        }
+    };
+    let mut text = match reader::open_text(raw) {
+        Ok(t) => t,
+        Err(OpenError::Binary) => {
+            return Err(UserError::new(format!(
+                "{shown} looks like a binary file, not a ticket export"
+            ))
+            .hint("export the tickets as CSV, JSON Lines or plain text (UTF-8 or UTF-16)")
+            .into())
+        }
+        Err(OpenError::Io(e)) => {
+            return Err(UserError::new(format!("cannot read {shown}: {}", io_reason(&e))).into())
+        }
+    };
+    let kind = reader::detect_kind(args.input, (!stdin).then_some(name.as_str()), &mut *text)
+        .map_err(|e| UserError::new(format!("cannot read {shown}: {}", io_reason(&e))))?;
+    let id = args.id_column.clone();
+    let records: Box<dyn Records + Send> = match kind {
+        InputKind::Csv => {
+            let mut warnings = Vec::new();
+            let csv = reader::Csv::new(text, id.as_deref(), &mut |w| warnings.push(w))
+                .map_err(|e| UserError::new(format!("cannot read {shown}: {}", io_reason(&e))))?;
+            for w in warnings {
+                app.note(&format!("warning: {shown}: {w}"))?;
+            }
+            Box::new(csv)
+        }
+        InputKind::Jsonl => Box::new(reader::JsonLines::new(text, id)),
+        InputKind::Text | InputKind::Auto if args.paragraphs => {
+            Box::new(reader::Paragraphs::new(text))
+        }
+        InputKind::Text | InputKind::Auto => Box::new(reader::Lines::new(text)),
+    };
+    Ok(Input { name, records })
+}
+
+/// The OS reason without the `(os error N)` suffix.
+fn io_reason(e: &io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
 }
