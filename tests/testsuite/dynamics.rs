@@ -112,6 +112,12 @@ fn healthy_creates_verifies_and_cleans_up_only_its_lead() {
     ] {
         assert_eq!(check(&r, step), Status::Pass, "{step}: {r:#?}");
     }
+    let mut ids: Vec<&str> = r.checks.iter().map(|c| c.id.as_str()).collect();
+    ids.sort_unstable();
+    let n = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "step ids are unique: {ids:?}");
+    assert!(ids.contains(&"authority-connect"), "{ids:?}");
     let deletes: Vec<_> = sb
         .journal()
         .into_iter()
