@@ -476,7 +476,10 @@ pub struct CliSandbox {
 pub fn cli_sandbox(codes: &[&str]) -> CliSandbox {
     let sb = leadcheck::sandbox::Sandbox::start(codes).expect("sandbox");
     let dir = tempfile::tempdir().expect("tempdir");
-    let style = leadcheck::sandbox::SecretStyle::Files(dir.path().join("secrets"));
+    let style = leadcheck::sandbox::SecretStyle::Files {
+        dir: dir.path().join("secrets"),
+        reference: "secrets".into(),
+    };
     let text = sb.render_toml(&style, None).expect("toml");
     let config = dir.path().join("leadcheck.toml");
     std::fs::write(&config, text).expect("write config");
