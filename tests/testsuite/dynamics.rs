@@ -415,3 +415,33 @@ fn secrets_never_appear_in_reports() {
         assert!(!text.contains("eyJ0eXAi"), "{name} leaks a token: {text}");
     }
 }
+
+#[test]
+fn explain_recognizes_what_diagnose_reports() {
+    // The server texts the emulators send (and diagnose quotes as evidence) are the ones
+    // the catalog matches when a user pastes them.
+    let wanted = [
+        "LC301", "LC302", "LC303", "LC305", "LC306", "LC307", "LC308", "LC309", "LC310", "LC311",
+        "LC312", "LC313", "LC320", "LC401", "LC402",
+    ];
+    let sb = Sandbox::start(&wanted).unwrap();
+    for code in wanted {
+        let r = diagnose(
+            &sb,
+            &format!("dynamics-{}", code.to_ascii_lowercase()),
+            Opts::default(),
+        );
+        let evidence = &r
+            .findings
+            .iter()
+            .find(|f| f.code == code)
+            .unwrap_or_else(|| panic!("{code}: {r:#?}"))
+            .evidence;
+        let matches = leadcheck::catalog::matcher::match_text(evidence);
+        assert_eq!(
+            matches.first().map(|m| m.code.as_str()),
+            Some(code),
+            "explain of {evidence:?}: {matches:?}"
+        );
+    }
+}
