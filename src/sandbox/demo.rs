@@ -1,5 +1,5 @@
 //! `demo`: the sandbox and diagnose in one process, no account needed. It diagnoses a
-//! healthy HTTPS endpoint, healthy Dynamics instances and broken ones, prints the real
+//! healthy HTTPS endpoint, healthy Dynamics, Salesforce and Marketo destinations and broken ones, prints the real
 //! report, and exits 0 when every destination ended as designed (healthy ones passed, each
 //! broken one failed with its own code), else 1 saying which did not.
 
@@ -16,15 +16,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The scenarios the tour starts, and the destinations it diagnoses.
-pub const SCENARIOS: &[&str] = &["LC305", "LC402", "LC505"];
+pub const SCENARIOS: &[&str] = &["LC305", "LC402", "LC501", "LC505"];
 pub const TOUR: &[&str] = &[
     "https",
     "dynamics",
     "dynamics-lead-writer",
     "dynamics-office-365",
+    "salesforce",
+    "marketo",
     "https-lc505",
     "dynamics-lc305",
     "dynamics-lc402",
+    "salesforce-lc501",
 ];
 
 pub fn run(args: DemoArgs, app: &mut App) -> anyhow::Result<Exit> {
@@ -67,7 +70,7 @@ pub fn run(args: DemoArgs, app: &mut App) -> anyhow::Result<Exit> {
     let config = loaded?;
 
     app.note(&format!(
-        "leadcheck demo: emulators of Entra ID, Dataverse and a Power Automate flow on 127.0.0.1; diagnosing {} destinations, {} of them broken on purpose",
+        "leadcheck demo: emulators of Entra ID, Dataverse, Salesforce, Marketo and a Power Automate flow on 127.0.0.1; diagnosing {} destinations, {} of them broken on purpose",
         TOUR.len(),
         TOUR.iter().filter(|n| sandbox.entry(n).is_some_and(|e| e.expect.is_some())).count()
     ))?;

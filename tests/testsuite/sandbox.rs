@@ -495,6 +495,7 @@ fn demo_tours_the_sandbox_and_exits_zero() {
         "error[LC402]",
         "error[LC305]",
         "error[LC505]",
+        "error[LC501]",
         "SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user",
         "AADSTS7000215",
     ] {
@@ -523,6 +524,9 @@ fn demo_tours_the_sandbox_and_exits_zero() {
     assert_eq!(status("https"), "pass");
     assert_eq!(status("dynamics-lc402"), "fail");
     assert_eq!(status("dynamics-lc305"), "fail");
+    assert_eq!(status("salesforce"), "pass");
+    assert_eq!(status("marketo"), "pass");
+    assert_eq!(status("salesforce-lc501"), "fail");
 }
 
 #[test]
