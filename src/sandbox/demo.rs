@@ -216,7 +216,7 @@ mod tests {
         );
         let healthy_failed = RunReport::new(vec![dest("https", Status::Fail, &["LC504"])]);
         assert_eq!(surprises(&healthy_failed, expectation).len(), 1);
-        let stranger = RunReport::new(vec![dest("salesforce", Status::Pass, &[])]);
+        let stranger = RunReport::new(vec![dest("marketo-lc513", Status::Pass, &[])]);
         assert_eq!(surprises(&stranger, expectation).len(), 1);
     }
 }
