@@ -21,6 +21,7 @@ pub const TOUR: &[&str] = &[
     "https",
     "dynamics",
     "dynamics-lead-writer",
+    "dynamics-office-365",
     "https-lc505",
     "dynamics-lc305",
     "dynamics-lc402",
@@ -39,7 +40,15 @@ pub fn run(args: DemoArgs, app: &mut App) -> anyhow::Result<Exit> {
             .unwrap_or(0)
     ));
     let loaded = private_dir(&dir)
-        .and_then(|()| sandbox.render_toml(&SecretStyle::Files(dir.clone()), Some(TOUR)))
+        .and_then(|()| {
+            sandbox.render_toml(
+                &SecretStyle::Files {
+                    dir: dir.clone(),
+                    reference: dir.clone(),
+                },
+                Some(TOUR),
+            )
+        })
         .map_err(|e| {
             UserError::new(format!(
                 "the demo could not write its secrets under {}: {e}",
@@ -172,4 +181,39 @@ fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{DestinationReport, Finding, TestLead};
+
+    fn dest(name: &str, status: Status, codes: &[&str]) -> DestinationReport {
+        DestinationReport {
+            name: name.into(),
+            kind: "dynamics".into(),
+            status,
+            checks: vec![],
+            findings: codes.iter().map(|c| Finding::error(c, "x")).collect(),
+            test_lead: TestLead::default(),
+        }
+    }
+
+    #[test]
+    fn the_tour_is_judged_by_status_and_code() {
+        let ok = RunReport::new(vec![
+            dest("dynamics", Status::Pass, &[]),
+            dest("dynamics-lc402", Status::Fail, &["LC402"]),
+        ]);
+        assert!(surprises(&ok, expectation).is_empty());
+        let wrong_code = RunReport::new(vec![dest("dynamics-lc402", Status::Fail, &["LC403"])]);
+        assert_eq!(
+            surprises(&wrong_code, expectation),
+            vec!["dynamics-lc402: expected to fail with LC402, ended fail (LC403)"]
+        );
+        let healthy_failed = RunReport::new(vec![dest("https", Status::Fail, &["LC504"])]);
+        assert_eq!(surprises(&healthy_failed, expectation).len(), 1);
+        let stranger = RunReport::new(vec![dest("salesforce", Status::Pass, &[])]);
+        assert_eq!(surprises(&stranger, expectation).len(), 1);
+    }
 }
