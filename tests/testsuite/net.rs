@@ -277,6 +277,10 @@ fn verbose_log_redacts_the_url() {
     assert!(all.contains("> POST http://127.0.0.1:"), "{all}");
     assert!(all.contains("sig=<redacted>&code=<redacted>&x=1"), "{all}");
     assert!(all.contains("< 202"), "{all}");
+    assert!(
+        all.contains("* Connect to 127.0.0.1:") && all.contains("[pass]"),
+        "the probe steps are logged too: {all}"
+    );
     assert!(!all.contains("CANARY"), "{all}");
 }
 
