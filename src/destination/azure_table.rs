@@ -291,9 +291,7 @@ impl AzureTable {
         run: &mut Run,
         step: Step,
         account: &Account,
-        method: Method,
-        url: Url,
-        body: Option<Vec<u8>>,
+        (method, url, body): (Method, Url, Option<Vec<u8>>),
     ) -> Option<(Step, Response)> {
         match self.request(ctx, account, method, url, body) {
             Ok(req) => send(ctx, run, step, req).await,
@@ -352,7 +350,7 @@ impl AzureTable {
             return;
         };
         let Some((step, resp)) = self
-            .call(ctx, run, step, &account, Method::GET, url, None)
+            .call(ctx, run, step, &account, (Method::GET, url, None))
             .await
         else {
             return;
@@ -393,7 +391,7 @@ impl AzureTable {
             let body =
                 serde_json::to_vec(&serde_json::json!({ "TableName": table })).unwrap_or_default();
             let Some((step, resp)) = self
-                .call(ctx, run, step, &account, Method::POST, url, Some(body))
+                .call(ctx, run, step, &account, (Method::POST, url, Some(body)))
                 .await
             else {
                 return;
@@ -448,7 +446,7 @@ impl AzureTable {
         let Ok(url) = account.url(&table) else { return };
         let body = serde_json::to_vec(&entity).unwrap_or_default();
         let Some((step, resp)) = self
-            .call(ctx, run, step, &account, Method::POST, url, Some(body))
+            .call(ctx, run, step, &account, (Method::POST, url, Some(body)))
             .await
         else {
             return;
@@ -481,7 +479,7 @@ impl AzureTable {
             return;
         };
         if let Some((step, resp)) = self
-            .call(ctx, run, step, &account, Method::GET, url, None)
+            .call(ctx, run, step, &account, (Method::GET, url, None))
             .await
         {
             let found_rk = resp

@@ -18,6 +18,21 @@ impl Net {
     /// Records the `dns`, `connect` and `tls` (https only) steps for `url`. Returns `false`
     /// when a step failed (the chain is stopped).
     pub async fn probe(&self, run: &mut Run, url: &Url) -> bool {
+        let first = run.checks.len();
+        let ok = self.probe_steps(run, url).await;
+        for c in &run.checks[first..] {
+            self.log(|| format!("* {} [{}] {}", c.title, c.status.as_str(), c.detail));
+        }
+        ok
+    }
+
+    async fn probe_steps(&self, run: &mut Run, url: &Url) -> bool {
+        // The same rule as for requests: https, or plain http to loopback only.
+        if let Err(e) = self.check_url(url.as_str()) {
+            let step = run.step("dns", "Resolve host");
+            run.fail(step, e.evidence.clone(), e.finding());
+            return false;
+        }
         let host = url
             .host_str()
             .unwrap_or("")

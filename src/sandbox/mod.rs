@@ -573,6 +573,9 @@ impl SandboxHandle {
                 Some(code) => out.push_str(&format!(
                     "# diagnose reports {code} (run `leadcheck explain {code}`)\n"
                 )),
+                None if matches!(style, SecretStyle::Plain) && e.fields.iter().any(|(_, v)| matches!(v, FieldValue::Secret(_))) => {
+                    out.push_str("# healthy: diagnose passes (with the LC105 warning about plain-text secrets)\n")
+                }
                 None => out.push_str("# healthy: diagnose passes\n"),
             }
             out.push_str(&format!("[destination.{}]\n", toml_key(&e.name)));

@@ -643,3 +643,31 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// Any request gets an answer, never a panic.
+        #[test]
+        fn any_request_is_answered(
+            method in prop::sample::select(vec![Method::GET, Method::POST, Method::DELETE]),
+            path in prop::sample::select(vec![SERVLET_PATH, "/services/data/v60.0/query", "/services/data/v60.0/sobjects/Lead/describe", "/services/data/v60.0/sobjects/Lead/", "/services/data/", "/services/data/v60.0/sobjects/Lead/00Q"]),
+            q in ".{0,60}",
+            body in prop::collection::vec(any::<u8>(), 0..200),
+        ) {
+            let sf = Salesforce::new(Faults::default());
+            let mut headers = hyper::HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, format!("Bearer {TOKEN}").parse().unwrap());
+            let query: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("q", &q).finish();
+            let r = Request { method, path: path.into(), query: Some(query), headers, body: Bytes::from(body) };
+            let resp = sf.respond(&r);
+            if path == SERVLET_PATH {
+                prop_assert_eq!(resp.status(), StatusCode::OK);
+            }
+        }
+    }
+}

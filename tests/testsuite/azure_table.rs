@@ -2,9 +2,9 @@
 //! answers Azurite cannot produce (clock skew, permission refusals), loopback fakes with the
 //! documented error bodies (protocols.md §5).
 //!
-//! Azurite: `$LEADCHECK_AZURITE` (path of `azurite-table`), else the local install under
-//! /work/main/.tools. In CI (`CI=true`) a missing Azurite FAILS the test; locally it is
-//! skipped with a loud message.
+//! Azurite: `$LEADCHECK_AZURITE` (path of `azurite-table`; `scripts/test` installs it and
+//! sets it), else `.tools/` of this checkout. In CI (`CI=true`) a missing Azurite FAILS the
+//! test; locally it is skipped with a loud message.
 
 use crate::fakes::*;
 use base64::Engine;
@@ -16,7 +16,10 @@ use std::time::{Duration, Instant};
 
 const DEV_KEY: &str =
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-const LOCAL_AZURITE: &str = "/work/main/.tools/node_modules/.bin/azurite-table";
+const LOCAL_AZURITE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/.tools/node_modules/.bin/azurite-table"
+);
 
 struct Azurite {
     child: Child,

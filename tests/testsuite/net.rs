@@ -277,6 +277,10 @@ fn verbose_log_redacts_the_url() {
     assert!(all.contains("> POST http://127.0.0.1:"), "{all}");
     assert!(all.contains("sig=<redacted>&code=<redacted>&x=1"), "{all}");
     assert!(all.contains("< 202"), "{all}");
+    assert!(
+        all.contains("* Connect to 127.0.0.1:") && all.contains("[pass]"),
+        "the probe steps are logged too: {all}"
+    );
     assert!(!all.contains("CANARY"), "{all}");
 }
 
@@ -311,4 +315,35 @@ fn through_a_proxy_the_steps_probe_the_proxy_and_tls_runs_in_the_tunnel() {
     o.proxy.no_proxy = vec!["leads.test".into()];
     let r = one(tls_dest(&fake), &o);
     assert_eq!(codes(&r), ["LC202"]);
+}
+
+#[test]
+fn the_probe_refuses_plain_http_to_a_public_host_too() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let run = rt.block_on(async {
+        let mut o = NetOptions::new(
+            Duration::from_secs(5),
+            tokio::time::Instant::now() + Duration::from_secs(20),
+        );
+        // Would resolve, if asked: it must not be asked.
+        o.resolver = Arc::new(
+            StaticResolver::new().with("leads.example.com", ["127.0.0.1".parse().unwrap()]),
+        );
+        o.proxy = ProxySettings::none();
+        let net = Net::new(o).unwrap();
+        let mut run = leadcheck::destination::Run::new();
+        let ok = net
+            .probe(
+                &mut run,
+                &url::Url::parse("http://leads.example.com/x").unwrap(),
+            )
+            .await;
+        assert!(!ok);
+        run
+    });
+    assert_eq!(run.findings[0].code, "LC104");
+    assert_eq!(run.checks.len(), 1);
 }

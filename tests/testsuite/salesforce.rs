@@ -478,7 +478,7 @@ pub fn cli_sandbox(codes: &[&str]) -> CliSandbox {
     let dir = tempfile::tempdir().expect("tempdir");
     let style = leadcheck::sandbox::SecretStyle::Files {
         dir: dir.path().join("secrets"),
-        reference: dir.path().join("secrets"),
+        reference: "secrets".into(),
     };
     let text = sb.render_toml(&style, None).expect("toml");
     let config = dir.path().join("leadcheck.toml");
