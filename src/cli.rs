@@ -309,7 +309,7 @@ pub struct InitArgs {
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
     /// Reproduce these failures (catalog codes); healthy emulators otherwise
-    #[arg(long = "scenario", value_name = "CODE")]
+    #[arg(long = "scenario", value_name = "CODE", num_args = 1.., value_delimiter = ',')]
     pub scenarios: Vec<String>,
     /// Write the ready leadcheck.toml here instead of printing it
     #[arg(long, value_name = "FILE")]

@@ -186,11 +186,13 @@ async fn diagnose_one(
             ));
             run.stopped = true;
         }
-        destination::skip_remaining(
-            &mut run,
-            imp.steps(),
-            "not run: the run deadline was reached",
-        );
+        let steps: Vec<(&str, &str)> = imp
+            .steps()
+            .iter()
+            .copied()
+            .filter(|(id, _)| *id != "cleanup" || opts.cleanup)
+            .collect();
+        destination::skip_remaining(&mut run, &steps, "not run: the run deadline was reached");
     }
     run
 }

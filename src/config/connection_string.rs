@@ -59,9 +59,15 @@ pub fn parse(s: &str) -> Result<StorageAccount, String> {
             "sharedaccesssignature" => sas = true,
             "blobendpoint" | "queueendpoint" | "fileendpoint" | "developmentstorageproxyuri" => {}
             other => {
+                // The name only when it looks like one: never a piece of a key.
+                let shown = if other.len() <= 40 && other.chars().all(|c| c.is_ascii_alphabetic()) {
+                    format!("`{other}`")
+                } else {
+                    format!("number {}", i + 1)
+                };
                 return Err(format!(
-                    "unknown part `{other}`: expected DefaultEndpointsProtocol, AccountName, AccountKey, EndpointSuffix or TableEndpoint"
-                ))
+                    "unknown part {shown}: expected DefaultEndpointsProtocol, AccountName, AccountKey, EndpointSuffix or TableEndpoint"
+                ));
             }
         }
     }

@@ -255,8 +255,11 @@ pub fn split_emails(s: &str) -> Vec<String> {
 
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
     (line, col)
@@ -298,6 +301,7 @@ mod tests {
         assert_eq!(did_you_mean("zzz", field_names("dynamics")), None);
         assert_eq!(line_col("ab\ncd", 4), (2, 2));
         assert_eq!(line_col("żb", 2), (1, 2));
+        assert_eq!(line_col("żb", 1), (1, 1));
         assert_eq!(split_emails("a@x.com; b@y.com;"), vec!["a@x.com", "b@y.com"]);
     }
 }

@@ -228,15 +228,34 @@ impl<'de> Visitor<'de> for VVisitor {
     }
 }
 
-/// Turns byte spans into locations in one file.
+/// Turns byte spans into locations in one file (line starts are indexed once: a config
+/// with thousands of destinations has tens of thousands of locations).
 pub struct Locator<'a> {
     pub file: String,
     pub text: &'a str,
+    line_starts: Vec<usize>,
 }
 
-impl Locator<'_> {
+impl<'a> Locator<'a> {
+    pub fn new(file: &str, text: &'a str) -> Locator<'a> {
+        let line_starts = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+            .collect();
+        Locator {
+            file: file.to_string(),
+            text,
+            line_starts,
+        }
+    }
+
     pub fn at(&self, offset: usize) -> Location {
-        let (line, column) = fields::line_col(self.text, offset);
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.line_starts[line - 1];
+        let column = self.text[start..offset].chars().count() + 1;
         Location {
             file: self.file.clone(),
             line,
@@ -266,10 +285,7 @@ impl ParseError {
 /// Parses a leadcheck.toml. `file` is how the path is shown; `base` is the folder that
 /// `{ file = "..." }` secrets are relative to.
 pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, ParseError> {
-    let loc = Locator {
-        file: file.to_string(),
-        text,
-    };
+    let loc = Locator::new(file, text);
     let root: V = ::toml::from_str(text).map_err(|e| {
         let at = e.span().map(|s| s.start).unwrap_or(0);
         let msg = e.message().trim().to_string();
@@ -474,6 +490,16 @@ mod tests {
             panic!()
         };
         assert_eq!(m.form_id.as_deref(), Some("1179"));
+    }
+
+    #[test]
+    fn locator_agrees_with_line_col() {
+        let t = "a\nżółw\n\nxyz\n";
+        let l = Locator::new("f", t);
+        for o in 0..=t.len() + 2 {
+            let x = l.at(o);
+            assert_eq!((x.line, x.column), fields::line_col(t, o), "offset {o}");
+        }
     }
 
     #[test]

@@ -158,6 +158,7 @@ fn service_error(resp: &Response) -> ServiceError {
             .to_string();
     }
     err.code = crate::term::sanitize(&err.code.chars().take(100).collect::<String>(), false);
+    err.message = crate::secret::redact(&err.message).into_owned();
     err.message = crate::term::sanitize(&err.message.chars().take(300).collect::<String>(), false);
     err
 }
@@ -289,9 +290,7 @@ impl AzureTable {
         run: &mut Run,
         step: Step,
         account: &Account,
-        method: Method,
-        url: Url,
-        body: Option<Vec<u8>>,
+        (method, url, body): (Method, Url, Option<Vec<u8>>),
     ) -> Option<(Step, Response)> {
         match self.request(ctx, account, method, url, body) {
             Ok(req) => send(ctx, run, step, req).await,
@@ -350,7 +349,7 @@ impl AzureTable {
             return;
         };
         let Some((step, resp)) = self
-            .call(ctx, run, step, &account, Method::GET, url, None)
+            .call(ctx, run, step, &account, (Method::GET, url, None))
             .await
         else {
             return;
@@ -391,7 +390,7 @@ impl AzureTable {
             let body =
                 serde_json::to_vec(&serde_json::json!({ "TableName": table })).unwrap_or_default();
             let Some((step, resp)) = self
-                .call(ctx, run, step, &account, Method::POST, url, Some(body))
+                .call(ctx, run, step, &account, (Method::POST, url, Some(body)))
                 .await
             else {
                 return;
@@ -446,7 +445,7 @@ impl AzureTable {
         let Ok(url) = account.url(&table) else { return };
         let body = serde_json::to_vec(&entity).unwrap_or_default();
         let Some((step, resp)) = self
-            .call(ctx, run, step, &account, Method::POST, url, Some(body))
+            .call(ctx, run, step, &account, (Method::POST, url, Some(body)))
             .await
         else {
             return;
@@ -479,7 +478,7 @@ impl AzureTable {
             return;
         };
         if let Some((step, resp)) = self
-            .call(ctx, run, step, &account, Method::GET, url, None)
+            .call(ctx, run, step, &account, (Method::GET, url, None))
             .await
         {
             let found_rk = resp

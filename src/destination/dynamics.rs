@@ -34,6 +34,9 @@ const STEPS: &[(&str, &str)] = &[
     ("dns", "Resolve host"),
     ("connect", "Connect"),
     ("tls", "TLS handshake"),
+    ("authority-dns", "Resolve the sign-in host"),
+    ("authority-connect", "Connect to the sign-in host"),
+    ("authority-tls", "TLS handshake with the sign-in host"),
     ("tenant", "Find the tenant (OpenID discovery)"),
     ("challenge", "Ask the instance for its tenant"),
     ("token", "Sign in to Entra ID"),
@@ -105,9 +108,16 @@ async fn diagnose(spec: &config::Dynamics, ctx: &Ctx, run: &mut Run) {
     }
     if (authority.host_str(), authority.port_or_known_default())
         != (instance.host_str(), instance.port_or_known_default())
-        && !probe(ctx, run, &authority).await
     {
-        return;
+        // The authority's network steps get their own ids, so each id names one step.
+        let before = run.checks.len();
+        let ok = probe(ctx, run, &authority).await;
+        for c in &mut run.checks[before..] {
+            c.id = format!("authority-{}", c.id);
+        }
+        if !ok {
+            return;
+        }
     }
 
     let mut tenant = TenantInfo {

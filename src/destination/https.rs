@@ -141,7 +141,7 @@ pub fn judge(resp: &Response) -> Finding {
         "HTTP {status} {}{server}",
         resp.status.canonical_reason().unwrap_or("")
     );
-    let evidence = crate::net::redact_url_str(&evidence, None);
+    let evidence = crate::secret::redact(&crate::net::redact_url_str(&evidence, None)).into_owned();
     let lc = match (status, code.as_deref()) {
         (401 | 403, Some("AuthorizationFailed")) => "LC317",
         (400, Some("InvalidRequestContent" | "TriggerInputSchemaMismatch")) => "LC505",

@@ -148,14 +148,17 @@ pub fn record_cleaned(ctx: &Ctx, run: &mut Run, ok: bool) {
     }
 }
 
-/// Records each of `steps` not yet in the run as `skip` with `reason` (steps a deadline or
-/// an earlier failure kept from running).
+/// Records as `skip` with `reason` each of `steps` that comes after the last step the run
+/// recorded (steps a deadline or an earlier failure kept from running). Steps before it
+/// that were not recorded did not apply (no `tls` for http) and stay out.
 pub fn skip_remaining(run: &mut Run, steps: &[(&str, &str)], reason: &str) {
-    for (id, title) in steps {
-        if !run.checks.iter().any(|c| c.id == *id) {
-            let s = run.step(id, *title);
-            run.skip(s, reason);
-        }
+    let last = steps
+        .iter()
+        .rposition(|(id, _)| run.checks.iter().any(|c| c.id == *id));
+    let from = last.map_or(0, |i| i + 1);
+    for (id, title) in &steps[from..] {
+        let s = run.step(id, *title);
+        run.skip(s, reason);
     }
 }
 

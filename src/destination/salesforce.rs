@@ -36,8 +36,9 @@ const FILLED: [&str; 9] = [
     "LeadSource",
 ];
 
-/// Waits between read-backs: web-to-lead creates leads asynchronously.
-const VERIFY_WAITS: [u64; 4] = [1, 2, 3, 4];
+/// Waits between read-backs (about 20 s in all, cut short by the deadline): web-to-lead
+/// creates leads asynchronously.
+const VERIFY_WAITS: [u64; 6] = [1, 2, 3, 4, 5, 5];
 
 const STEPS: &[(&str, &str)] = &[
     ("dns", "Resolve host"),

@@ -141,7 +141,7 @@ impl Response {
         if text.chars().count() > max {
             out.push('…');
         }
-        crate::term::sanitize(&out, false)
+        crate::term::sanitize(&crate::secret::redact(&out), false)
     }
 }
 
@@ -518,7 +518,8 @@ fn map_reqwest(err: &reqwest::Error, url: &Url, via_proxy: Option<&Url>) -> NetE
 
 /// Error texts from libraries may echo a URL; strip its query.
 fn redact_text(text: &str) -> String {
-    text.split_whitespace()
+    let words: Vec<String> = text
+        .split_whitespace()
         .map(|w| {
             if w.contains("://") {
                 let trimmed = w.trim_matches(|c| c == '(' || c == ')' || c == ',');
@@ -527,8 +528,8 @@ fn redact_text(text: &str) -> String {
                 w.to_string()
             }
         })
-        .collect::<Vec<_>>()
-        .join(" ")
+        .collect();
+    crate::secret::redact(&words.join(" ")).into_owned()
 }
 
 #[cfg(test)]

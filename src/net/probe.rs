@@ -18,6 +18,21 @@ impl Net {
     /// Records the `dns`, `connect` and `tls` (https only) steps for `url`. Returns `false`
     /// when a step failed (the chain is stopped).
     pub async fn probe(&self, run: &mut Run, url: &Url) -> bool {
+        let first = run.checks.len();
+        let ok = self.probe_steps(run, url).await;
+        for c in &run.checks[first..] {
+            self.log(|| format!("* {} [{}] {}", c.title, c.status.as_str(), c.detail));
+        }
+        ok
+    }
+
+    async fn probe_steps(&self, run: &mut Run, url: &Url) -> bool {
+        // The same rule as for requests: https, or plain http to loopback only.
+        if let Err(e) = self.check_url(url.as_str()) {
+            let step = run.step("dns", "Resolve host");
+            run.fail(step, e.evidence.clone(), e.finding());
+            return false;
+        }
         let host = url
             .host_str()
             .unwrap_or("")
@@ -212,7 +227,28 @@ async fn connect_tunnel(
     } else {
         format!("{host}:{port}")
     };
-    let req = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n");
+    // Credentials in the proxy URL go in Proxy-Authorization, as reqwest sends them.
+    let auth = if proxy.username().is_empty() {
+        String::new()
+    } else {
+        use base64::Engine;
+        let decode = |s: &str| {
+            url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        let pair = format!(
+            "{}:{}",
+            decode(proxy.username()),
+            decode(proxy.password().unwrap_or(""))
+        );
+        format!(
+            "Proxy-Authorization: Basic {}\r\n",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        )
+    };
+    let req = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n{auth}\r\n");
     let fail =
         |what: String| NetError::new("LC212", format!("the proxy {} {what}", redact_url(proxy)));
     stream

@@ -78,7 +78,7 @@ pub fn redact_url_str(text: &str, base: Option<&Url>) -> String {
                     _ => out.push_str(pair),
                 }
             }
-            out
+            crate::secret::redact(&out).into_owned()
         }
     }
 }

@@ -1,5 +1,5 @@
 //! `demo`: the sandbox and diagnose in one process, no account needed. It diagnoses a
-//! healthy HTTPS endpoint, healthy Dynamics instances and broken ones, prints the real
+//! healthy HTTPS endpoint, healthy Dynamics, Salesforce and Marketo destinations and broken ones, prints the real
 //! report, and exits 0 when every destination ended as designed (healthy ones passed, each
 //! broken one failed with its own code), else 1 saying which did not.
 
@@ -16,14 +16,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The scenarios the tour starts, and the destinations it diagnoses.
-pub const SCENARIOS: &[&str] = &["LC305", "LC402", "LC505"];
+pub const SCENARIOS: &[&str] = &["LC305", "LC402", "LC501", "LC505"];
 pub const TOUR: &[&str] = &[
     "https",
     "dynamics",
     "dynamics-lead-writer",
+    "dynamics-office-365",
+    "salesforce",
+    "marketo",
     "https-lc505",
     "dynamics-lc305",
     "dynamics-lc402",
+    "salesforce-lc501",
 ];
 
 pub fn run(args: DemoArgs, app: &mut App) -> anyhow::Result<Exit> {
@@ -39,7 +43,15 @@ pub fn run(args: DemoArgs, app: &mut App) -> anyhow::Result<Exit> {
             .unwrap_or(0)
     ));
     let loaded = private_dir(&dir)
-        .and_then(|()| sandbox.render_toml(&SecretStyle::Files(dir.clone()), Some(TOUR)))
+        .and_then(|()| {
+            sandbox.render_toml(
+                &SecretStyle::Files {
+                    dir: dir.clone(),
+                    reference: dir.clone(),
+                },
+                Some(TOUR),
+            )
+        })
         .map_err(|e| {
             UserError::new(format!(
                 "the demo could not write its secrets under {}: {e}",
@@ -58,7 +70,7 @@ pub fn run(args: DemoArgs, app: &mut App) -> anyhow::Result<Exit> {
     let config = loaded?;
 
     app.note(&format!(
-        "leadcheck demo: emulators of Entra ID, Dataverse and a Power Automate flow on 127.0.0.1; diagnosing {} destinations, {} of them broken on purpose",
+        "leadcheck demo: emulators of Entra ID, Dataverse, Salesforce, Marketo and a Power Automate flow on 127.0.0.1; diagnosing {} destinations, {} of them broken on purpose",
         TOUR.len(),
         TOUR.iter().filter(|n| sandbox.entry(n).is_some_and(|e| e.expect.is_some())).count()
     ))?;
@@ -172,4 +184,39 @@ fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{DestinationReport, Finding, TestLead};
+
+    fn dest(name: &str, status: Status, codes: &[&str]) -> DestinationReport {
+        DestinationReport {
+            name: name.into(),
+            kind: "dynamics".into(),
+            status,
+            checks: vec![],
+            findings: codes.iter().map(|c| Finding::error(c, "x")).collect(),
+            test_lead: TestLead::default(),
+        }
+    }
+
+    #[test]
+    fn the_tour_is_judged_by_status_and_code() {
+        let ok = RunReport::new(vec![
+            dest("dynamics", Status::Pass, &[]),
+            dest("dynamics-lc402", Status::Fail, &["LC402"]),
+        ]);
+        assert!(surprises(&ok, expectation).is_empty());
+        let wrong_code = RunReport::new(vec![dest("dynamics-lc402", Status::Fail, &["LC403"])]);
+        assert_eq!(
+            surprises(&wrong_code, expectation),
+            vec!["dynamics-lc402: expected to fail with LC402, ended fail (LC403)"]
+        );
+        let healthy_failed = RunReport::new(vec![dest("https", Status::Fail, &["LC504"])]);
+        assert_eq!(surprises(&healthy_failed, expectation).len(), 1);
+        let stranger = RunReport::new(vec![dest("marketo-lc513", Status::Pass, &[])]);
+        assert_eq!(surprises(&stranger, expectation).len(), 1);
+    }
 }

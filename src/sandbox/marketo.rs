@@ -743,3 +743,40 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// Any request gets an answer, never a panic.
+        #[test]
+        fn any_request_is_answered(
+            post in any::<bool>(),
+            path in prop::sample::select(vec!["/identity/oauth/token", "/rest/v1/leads/submitForm.json", "/rest/v1/leads.json", "/rest/v1/leads/delete.json", "/rest/asset/v1/form/1179/fields.json", "/rest/asset/v1/form//fields.json", "/x"]),
+            query in ".{0,40}",
+            body in prop::collection::vec(any::<u8>(), 0..200),
+            json_body in any::<bool>(),
+        ) {
+            let m = Marketo::new(Faults::default());
+            let t = {
+                let q = format!("grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={CLIENT_SECRET}");
+                let r = Request { method: Method::GET, path: "/identity/oauth/token".into(), query: Some(q), headers: Default::default(), body: Bytes::new() };
+                let resp = m.respond(&r);
+                prop_assert_eq!(resp.status(), StatusCode::OK);
+                m.store().tokens.iter().next().cloned().unwrap_or_default()
+            };
+            let mut headers = hyper::HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, format!("Bearer {t}").parse().unwrap());
+            let body = if json_body {
+                Bytes::from(json!({"formId": FORM_ID, "input": [{"leadFormFields": String::from_utf8_lossy(&body)}]}).to_string())
+            } else {
+                Bytes::from(body)
+            };
+            let r = Request { method: if post { Method::POST } else { Method::GET }, path: path.into(), query: Some(query), headers, body };
+            let _ = m.respond(&r);
+        }
+    }
+}

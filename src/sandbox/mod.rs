@@ -356,8 +356,13 @@ impl Builder {
 pub enum SecretStyle {
     /// As plain strings (lint warns LC105; they are throwaway sandbox secrets).
     Plain,
-    /// Each in its own file under this directory, referenced as `{ file = "..." }`.
-    Files(std::path::PathBuf),
+    /// Each in its own file (mode 600) under `dir`, referenced as
+    /// `{ file = "<reference>/<destination>.<field>" }` (`reference` is `dir` as the config
+    /// file sees it: relative to the config's folder, or absolute).
+    Files {
+        dir: std::path::PathBuf,
+        reference: std::path::PathBuf,
+    },
 }
 
 /// Starts sandboxes.
@@ -552,7 +557,10 @@ impl SandboxHandle {
         out.push_str(
             "# Written by `leadcheck sandbox`: emulators on 127.0.0.1, valid while it runs.\n",
         );
-        out.push_str("# The secrets below are throwaway values the emulators made up.\n");
+        out.push_str(match style {
+            SecretStyle::Plain => "# The secrets are throwaway values the emulators made up; written here in plain\n# text, so lint and diagnose warn LC105 about them.\n",
+            SecretStyle::Files { .. } => "# The secrets are throwaway values the emulators made up, each in its own file.\n",
+        });
         for e in &self.entries {
             if only.is_some_and(|names| !names.contains(&e.name.as_str())) {
                 continue;
@@ -565,6 +573,9 @@ impl SandboxHandle {
                 Some(code) => out.push_str(&format!(
                     "# diagnose reports {code} (run `leadcheck explain {code}`)\n"
                 )),
+                None if matches!(style, SecretStyle::Plain) && e.fields.iter().any(|(_, v)| matches!(v, FieldValue::Secret(_))) => {
+                    out.push_str("# healthy: diagnose passes (with the LC105 warning about plain-text secrets)\n")
+                }
                 None => out.push_str("# healthy: diagnose passes\n"),
             }
             out.push_str(&format!("[destination.{}]\n", toml_key(&e.name)));
@@ -574,11 +585,12 @@ impl SandboxHandle {
                     (FieldValue::Str(s), _) | (FieldValue::Secret(s), SecretStyle::Plain) => {
                         toml_str(s)
                     }
-                    (FieldValue::Secret(s), SecretStyle::Files(dir)) => {
+                    (FieldValue::Secret(s), SecretStyle::Files { dir, reference }) => {
                         std::fs::create_dir_all(dir)?;
-                        let path = dir.join(format!("{}.{}", e.name, k));
-                        write_private(&path, s)?;
-                        format!("{{ file = {} }}", toml_str(&path.to_string_lossy()))
+                        let file = format!("{}.{}", e.name, k);
+                        write_private(&dir.join(&file), s)?;
+                        let shown = reference.join(&file).to_string_lossy().replace('\\', "/");
+                        format!("{{ file = {} }}", toml_str(&shown))
                     }
                 };
                 out.push_str(&format!("{k} = {rendered}\n"));
@@ -773,12 +785,41 @@ pub fn run(args: SandboxArgs, app: &mut App) -> anyhow::Result<Exit> {
     let handle = Sandbox::start_on(&codes, port)?;
     match &args.write_config {
         Some(path) => {
-            let text = handle.config_toml();
+            // Secrets go to files beside the config (`<name>.secrets/`), so that the
+            // written config lints without warnings.
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "leadcheck".into());
+            let reference = std::path::PathBuf::from(format!("{stem}.secrets"));
+            let dir = path
+                .parent()
+                .map(|p| p.join(&reference))
+                .unwrap_or_else(|| reference.clone());
+            let text = handle
+                .render_toml(
+                    &SecretStyle::Files {
+                        dir: dir.clone(),
+                        reference,
+                    },
+                    None,
+                )
+                .map_err(|e| {
+                    UserError::new(format!(
+                        "cannot write the secrets under {}: {e}",
+                        dir.display()
+                    ))
+                    .hint("choose a writable path")
+                })?;
             std::fs::write(path, text).map_err(|e| {
                 UserError::new(format!("cannot write {}: {e}", path.display()))
                     .hint("choose a writable path")
             })?;
-            app.note(&format!("leadcheck sandbox: wrote {}", path.display()))?;
+            app.note(&format!(
+                "leadcheck sandbox: wrote {} (secrets in {})",
+                path.display(),
+                dir.display()
+            ))?;
         }
         None => {
             app.out.write_all(handle.config_toml().as_bytes())?;

@@ -82,6 +82,16 @@ impl Faults {
     }
 }
 
+/// A POST to the servlet as received.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    /// The raw query string of the servlet URL.
+    pub query: String,
+    pub content_type: String,
+    /// The decoded form fields, in order.
+    pub form: Vec<(String, String)>,
+}
+
 #[derive(Debug, Clone)]
 struct StoredLead {
     id: String,
@@ -95,8 +105,8 @@ struct Store {
     leads: Vec<StoredLead>,
     next: u64,
     today: u32,
-    /// Every web-to-lead form as posted, for tests.
-    posted: Vec<Vec<(String, String)>>,
+    /// Every web-to-lead POST, for tests.
+    posted: Vec<Posted>,
 }
 
 /// One emulated org.
@@ -139,8 +149,8 @@ impl Salesforce {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Every form posted to the servlet, in order.
-    pub fn posted(&self) -> Vec<Vec<(String, String)>> {
+    /// Every POST to the servlet, in order.
+    pub fn posted(&self) -> Vec<Posted> {
         self.store().posted.clone()
     }
 
@@ -171,7 +181,11 @@ impl Salesforce {
                 .unwrap_or("")
         };
         let mut store = self.store();
-        store.posted.push(form.clone());
+        store.posted.push(Posted {
+            query: req.query.clone().unwrap_or_default(),
+            content_type: req.header("content-type").unwrap_or("").to_string(),
+            form: form.clone(),
+        });
         let refused = self.faults.refuse_all
             || get("oid") != self.oid
             // LastName and Company are required on every Lead.
@@ -627,5 +641,33 @@ mod tests {
                 ["totalSize"],
             0
         );
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// Any request gets an answer, never a panic.
+        #[test]
+        fn any_request_is_answered(
+            method in prop::sample::select(vec![Method::GET, Method::POST, Method::DELETE]),
+            path in prop::sample::select(vec![SERVLET_PATH, "/services/data/v60.0/query", "/services/data/v60.0/sobjects/Lead/describe", "/services/data/v60.0/sobjects/Lead/", "/services/data/", "/services/data/v60.0/sobjects/Lead/00Q"]),
+            q in ".{0,60}",
+            body in prop::collection::vec(any::<u8>(), 0..200),
+        ) {
+            let sf = Salesforce::new(Faults::default());
+            let mut headers = hyper::HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, format!("Bearer {TOKEN}").parse().unwrap());
+            let query: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("q", &q).finish();
+            let r = Request { method, path: path.into(), query: Some(query), headers, body: Bytes::from(body) };
+            let resp = sf.respond(&r);
+            if path == SERVLET_PATH {
+                prop_assert_eq!(resp.status(), StatusCode::OK);
+            }
+        }
     }
 }

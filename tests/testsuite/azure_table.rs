@@ -2,9 +2,9 @@
 //! answers Azurite cannot produce (clock skew, permission refusals), loopback fakes with the
 //! documented error bodies (protocols.md §5).
 //!
-//! Azurite: `$LEADCHECK_AZURITE` (path of `azurite-table`), else the local install under
-//! /work/main/.tools. In CI (`CI=true`) a missing Azurite FAILS the test; locally it is
-//! skipped with a loud message.
+//! Azurite: `$LEADCHECK_AZURITE` (path of `azurite-table`; `scripts/test` installs it and
+//! sets it), else `.tools/` of this checkout. In CI (`CI=true`) a missing Azurite FAILS the
+//! test; locally it is skipped with a loud message.
 
 use crate::fakes::*;
 use base64::Engine;
@@ -16,7 +16,10 @@ use std::time::{Duration, Instant};
 
 const DEV_KEY: &str =
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-const LOCAL_AZURITE: &str = "/work/main/.tools/node_modules/.bin/azurite-table";
+const LOCAL_AZURITE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/.tools/node_modules/.bin/azurite-table"
+);
 
 struct Azurite {
     child: Child,
@@ -450,4 +453,77 @@ fn cli_ctrl_c_after_the_insert_names_the_created_entity() {
         "{stderr}"
     );
     assert!(!stderr.contains(DEV_KEY));
+}
+
+#[test]
+fn cli_the_account_key_never_shows_in_any_format() {
+    let key =
+        base64::engine::general_purpose::STANDARD.encode("CANARY-account-key-bytes-0123456789");
+    // One destination succeeds (the key goes on the wire as a signature), one is refused
+    // (the refusal's evidence is printed).
+    let ok = Fake::http(|req| match req.method.as_str() {
+        "POST" => Reply::new(204),
+        _ if req.target.contains("Tables(") => Reply::new(200).body("{}"),
+        _ => Reply::json(200, r#"{"RowKey":"MSFT_TEST_638000000000000010"}"#),
+    });
+    let refused = Fake::always(
+        Reply::json(403, AUTH_FAILED).header("x-ms-error-code", "AuthenticationFailed"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("leadcheck.toml");
+    std::fs::write(
+        &cfg,
+        "[destination.ok]\ntype = \"azure-table\"\nstorage_account_connection_string = { env = \"CS_OK\" }\n\n\
+         [destination.refused]\ntype = \"azure-table\"\nstorage_account_connection_string = { env = \"CS_BAD\" }\n",
+    )
+    .unwrap();
+    for format in ["human", "json", "junit", "github"] {
+        let out = crate::support::leadcheck()
+            .args([
+                "-v",
+                "diagnose",
+                "--ticks",
+                "638000000000000010",
+                "--cleanup",
+                "--format",
+                format,
+                "--config",
+            ])
+            .arg(&cfg)
+            .env(
+                "CS_OK",
+                format!(
+                    "AccountName=acct;AccountKey={key};TableEndpoint={}",
+                    ok.url("/acct")
+                ),
+            )
+            .env(
+                "CS_BAD",
+                format!(
+                    "AccountName=acct;AccountKey={key};TableEndpoint={}",
+                    refused.url("/acct")
+                ),
+            )
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(all.contains("LC315"), "{format}: {all}");
+        assert!(
+            !all.contains(&key) && !all.contains("CANARY") && !all.contains("SharedKey acct:"),
+            "{format}: {all}"
+        );
+    }
+    let sent = ok
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
+    assert_eq!(sent, 4, "one insert per format");
 }

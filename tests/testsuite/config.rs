@@ -226,3 +226,34 @@ fn init_refuses_to_overwrite() {
         .code(0)
         .stdout(contains("[destination.marketo]"));
 }
+
+mod never_panic {
+    use leadcheck::config::{connection_string, partner_center, toml_file};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Whatever the file holds, reading it ends in a config or an error with a location.
+        #[test]
+        fn toml_reader(text in "(\\[destination\\.[a-z]{1,3}\\]\n|type = \"(https|dynamics|x)\"\n|[a-z_]{1,20} = (\"[^\"\n]{0,12}\"|[0-9]{1,4}|\\{ (env|file) = \"[A-Z]{1,4}\" \\}|\\[\\])\n|.{0,10}\n){0,8}") {
+            if let Err(e) = toml_file::parse(&text, "f.toml", None) {
+                prop_assert!(e.location.is_some());
+            }
+        }
+
+        #[test]
+        fn json_reader(text in "\\{(\"(leadDestination|resourceType|contactEmail|[a-zA-Z]{1,12})\":(\"[a-zA-Z]{0,30}\"|[0-9]{1,3}|null|\\[\\]|\\{\\}),?){0,5}\\}?") {
+            let _ = partner_center::parse(&text, "f.json");
+        }
+
+        /// Errors never carry the key.
+        #[test]
+        fn connection_strings(name in "[a-zA-Z0-9]{0,30}", key in "[A-Za-z0-9+/=*]{8,40}", extra in "(;[A-Za-z]{1,20}=?[a-z0-9.]{0,10}){0,3}") {
+            let s = format!("DefaultEndpointsProtocol=https;AccountName={name};AccountKey=SECRET{key}{extra}");
+            if let Err(e) = connection_string::parse(&s) {
+                prop_assert!(!e.contains("SECRET"), "{}", e);
+            }
+        }
+    }
+}

@@ -459,3 +459,18 @@ fn cli_plain_http_to_a_public_host_is_refused() {
     );
     assert!(!String::from_utf8_lossy(&out.stdout).contains("CANARYSIG123"));
 }
+
+#[test]
+fn error_bodies_echoing_secrets_are_redacted() {
+    let (codes, ev) =
+        failing(Reply::new(500).body(
+            "<p>failed for https://x.example/y?sp=1&sig=LEAKME1 foo=bar</p> sig=LEAKME2 id=7",
+        ));
+    assert_eq!(codes, ["LC504"]);
+    assert!(!ev.contains("LEAKME"), "{ev}");
+    let (_, ev) = failing(Reply::json(
+        400,
+        r#"{"error":{"code":"BadRequest","message":"client_secret=LEAKME3 is wrong"}}"#,
+    ));
+    assert!(!ev.contains("LEAKME"), "{ev}");
+}

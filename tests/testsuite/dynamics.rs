@@ -112,6 +112,12 @@ fn healthy_creates_verifies_and_cleans_up_only_its_lead() {
     ] {
         assert_eq!(check(&r, step), Status::Pass, "{step}: {r:#?}");
     }
+    let mut ids: Vec<&str> = r.checks.iter().map(|c| c.id.as_str()).collect();
+    ids.sort_unstable();
+    let n = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "step ids are unique: {ids:?}");
+    assert!(ids.contains(&"authority-connect"), "{ids:?}");
     let deletes: Vec<_> = sb
         .journal()
         .into_iter()
@@ -413,5 +419,35 @@ fn secrets_never_appear_in_reports() {
             assert!(!text.contains(s.as_str()), "{name} leaks a secret: {text}");
         }
         assert!(!text.contains("eyJ0eXAi"), "{name} leaks a token: {text}");
+    }
+}
+
+#[test]
+fn explain_recognizes_what_diagnose_reports() {
+    // The server texts the emulators send (and diagnose quotes as evidence) are the ones
+    // the catalog matches when a user pastes them.
+    let wanted = [
+        "LC301", "LC302", "LC303", "LC305", "LC306", "LC307", "LC308", "LC309", "LC310", "LC311",
+        "LC312", "LC313", "LC320", "LC401", "LC402",
+    ];
+    let sb = Sandbox::start(&wanted).unwrap();
+    for code in wanted {
+        let r = diagnose(
+            &sb,
+            &format!("dynamics-{}", code.to_ascii_lowercase()),
+            Opts::default(),
+        );
+        let evidence = &r
+            .findings
+            .iter()
+            .find(|f| f.code == code)
+            .unwrap_or_else(|| panic!("{code}: {r:#?}"))
+            .evidence;
+        let matches = leadcheck::catalog::matcher::match_text(evidence);
+        assert_eq!(
+            matches.first().map(|m| m.code.as_str()),
+            Some(code),
+            "explain of {evidence:?}: {matches:?}"
+        );
     }
 }

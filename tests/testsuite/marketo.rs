@@ -264,3 +264,138 @@ fn sandbox_healthy_instance_passes_and_no_output_holds_the_secret() {
         );
     }
 }
+
+// ---- The command line --------------------------------------------------------------------
+
+use crate::salesforce::{cli_diagnose, cli_expect, cli_sandbox};
+
+fn cli_step<'a>(d: &'a Value, id: &str) -> &'a str {
+    d["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .and_then(|c| c["status"].as_str())
+        .unwrap_or("absent")
+}
+
+#[test]
+fn cli_lc318() {
+    let d = cli_expect("marketo", "LC318", &[]);
+    assert_eq!(cli_step(&d, "token"), "fail");
+}
+
+#[test]
+fn cli_lc408() {
+    let d = cli_expect("marketo", "LC408", &[]);
+    assert_eq!(cli_step(&d, "form"), "fail");
+}
+
+#[test]
+fn cli_lc508() {
+    let d = cli_expect("marketo", "LC508", &["--cleanup"]);
+    assert_eq!(cli_step(&d, "verify"), "fail");
+}
+
+#[test]
+fn cli_lc509() {
+    let d = cli_expect("marketo", "LC509", &[]);
+    assert_eq!(cli_step(&d, "send"), "fail");
+}
+
+#[test]
+fn cli_lc510() {
+    let d = cli_expect("marketo", "LC510", &[]);
+    assert_eq!(cli_step(&d, "send"), "fail");
+}
+
+#[test]
+fn cli_lc511() {
+    let d = cli_expect("marketo", "LC511", &[]);
+    assert_eq!(cli_step(&d, "form"), "fail");
+}
+
+#[test]
+fn cli_lc512() {
+    let d = cli_expect("marketo", "LC512", &[]);
+    assert_eq!(cli_step(&d, "form"), "fail");
+}
+
+#[test]
+fn cli_lc513() {
+    let d = cli_expect("marketo", "LC513", &[]);
+    assert_eq!(cli_step(&d, "send"), "fail");
+    assert_eq!(d["test_lead"]["sent"], false);
+}
+
+#[test]
+fn cli_healthy_instance_cleans_up_only_its_lead_and_keeps_the_secret() {
+    let s = cli_sandbox(&["LC318"]);
+    let (exit, stdout, stderr) = cli_diagnose(&s, &["--format", "json", "--cleanup", "marketo"]);
+    assert_eq!(exit, 0, "{stdout}\n{stderr}");
+    let doc: Value = serde_json::from_str(stdout.trim()).expect("json");
+    let d = &doc["destinations"][0];
+    assert_eq!(
+        (
+            d["test_lead"]["verified"].clone(),
+            d["test_lead"]["cleaned_up"].clone()
+        ),
+        (json!(true), json!(true)),
+        "{doc}"
+    );
+    let deletes: Vec<_> =
+        s.sb.journal()
+            .into_iter()
+            .filter(|j| j.path.contains("delete"))
+            .collect();
+    assert_eq!(deletes.len(), 1, "{deletes:?}");
+
+    let token = regex::Regex::new(r"[0-9a-f-]{36}:ab").unwrap();
+    for name in ["marketo", "marketo-lc318"] {
+        for format in ["human", "json", "junit", "github"] {
+            for verbose in [false, true] {
+                let mut args = vec!["--format", format, name];
+                if verbose {
+                    args.push("-v");
+                }
+                let (_, stdout, stderr) = cli_diagnose(&s, &args);
+                for text in [&stdout, &stderr] {
+                    assert!(
+                        !text.contains(emu::CLIENT_SECRET),
+                        "{name} {format} -v={verbose} shows client_secret:\n{text}"
+                    );
+                    assert!(
+                        !token.is_match(text),
+                        "{name} {format} -v={verbose} shows an access token:\n{text}"
+                    );
+                }
+                if verbose {
+                    assert!(
+                        stderr.contains("/identity/oauth/token"),
+                        "-v logs the token call: {stderr}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_lead_the_submission_only_updated_is_not_deleted() {
+    // Same ticks twice: the second submission updates the first run's lead, which
+    // leadcheck did not create in that run, so cleanup leaves it alone.
+    runtime().block_on(async {
+        let mk = Arc::new(emu::Marketo::new(Scenario::default()));
+        let addr = serve(mk.clone()).await;
+        let first = diagnose(&dest(addr), false, 30).await;
+        let second = diagnose(&dest(addr), true, 30).await;
+        assert_eq!(first.test_lead.id, second.test_lead.id);
+        let send = second.checks.iter().find(|c| c.id == "send").unwrap();
+        assert!(send.detail.contains("updated"), "{}", send.detail);
+        assert_eq!(status_of(&second, "cleanup"), Some(Status::Skip));
+        assert_eq!(second.test_lead.cleaned_up, None);
+        // Still there.
+        let third = diagnose(&dest(addr), false, 30).await;
+        assert_eq!(third.test_lead.verified, Some(true));
+    });
+}

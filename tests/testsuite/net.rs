@@ -161,10 +161,17 @@ fn the_run_deadline_cuts_with_lc210_and_reports_the_rest() {
     );
     assert_eq!(codes(&r), ["LC210"]);
     let s = steps(&r);
-    assert!(s.contains(&"send:fail".to_string()), "{s:?}");
-    assert!(
-        s.contains(&"verify:skip".to_string()),
-        "remaining steps are reported: {s:?}"
+    assert_eq!(
+        s,
+        [
+            "lint:pass",
+            "url:pass",
+            "dns:pass",
+            "connect:pass",
+            "send:fail",
+            "verify:skip"
+        ],
+        "remaining steps are reported, and only those that apply"
     );
 }
 
@@ -173,12 +180,28 @@ fn proxy_refusing_the_tunnel_is_lc212_and_steps_say_via_proxy() {
     let proxy = Fake::always(Reply::new(407).header("proxy-authenticate", "Basic realm=\"corp\""));
     let mut o = options(&["leads.test"]);
     o.proxy = ProxySettings {
-        https: Some(url::Url::parse(&proxy.url("")).unwrap()),
+        https: Some(
+            url::Url::parse(&format!("http://corp%5Cuser:PROXY%2BPW@{}", proxy.addr)).unwrap(),
+        ),
         http: None,
         no_proxy: vec![],
     };
     let r = one(https_dest("p", "https://leads.test/hook"), &o);
     assert_eq!(codes(&r), ["LC212"], "{r:#?}");
+    use base64::Engine;
+    let want = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("corp\\user:PROXY+PW")
+    );
+    assert_eq!(
+        proxy.last().unwrap().header("proxy-authorization"),
+        Some(want.as_str())
+    );
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(
+        !json.contains("PROXY"),
+        "the proxy password never shows: {json}"
+    );
     let dns = r.checks.iter().find(|c| c.id == "dns").unwrap();
     assert!(dns.title.contains("via proxy 127.0.0.1"), "{}", dns.title);
     assert_eq!(proxy.last().unwrap().method, "CONNECT");
@@ -254,5 +277,73 @@ fn verbose_log_redacts_the_url() {
     assert!(all.contains("> POST http://127.0.0.1:"), "{all}");
     assert!(all.contains("sig=<redacted>&code=<redacted>&x=1"), "{all}");
     assert!(all.contains("< 202"), "{all}");
+    assert!(
+        all.contains("* Connect to 127.0.0.1:") && all.contains("[pass]"),
+        "the probe steps are logged too: {all}"
+    );
     assert!(!all.contains("CANARY"), "{all}");
+}
+
+#[test]
+fn through_a_proxy_the_steps_probe_the_proxy_and_tls_runs_in_the_tunnel() {
+    let ca = Ca::new();
+    let fake = Fake::https(&ca.leaf(&["leads.test"], -1, 200), |_| Reply::new(202));
+    let (proxy, seen) = connect_proxy();
+    let mut o = with_ca(&ca);
+    // The name is not resolvable here: only the proxy resolves it.
+    o.resolver = Arc::new(StaticResolver::new());
+    o.proxy = ProxySettings {
+        https: Some(url::Url::parse(&format!("http://{proxy}")).unwrap()),
+        http: None,
+        no_proxy: vec![],
+    };
+    let r = one(tls_dest(&fake), &o);
+    assert_eq!(r.status, Status::Pass, "{r:#?}");
+    for id in ["dns", "connect", "tls"] {
+        let c = r.checks.iter().find(|c| c.id == id).unwrap();
+        assert!(c.title.contains("via proxy 127.0.0.1"), "{}", c.title);
+    }
+    let target = format!("leads.test:{}", fake.addr.port());
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [target.clone(), target],
+        "the probe and the request both tunnel"
+    );
+    assert_eq!(fake.count(), 1);
+
+    // NO_PROXY sends it direct (and then the name must resolve: it does not here).
+    o.proxy.no_proxy = vec!["leads.test".into()];
+    let r = one(tls_dest(&fake), &o);
+    assert_eq!(codes(&r), ["LC202"]);
+}
+
+#[test]
+fn the_probe_refuses_plain_http_to_a_public_host_too() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let run = rt.block_on(async {
+        let mut o = NetOptions::new(
+            Duration::from_secs(5),
+            tokio::time::Instant::now() + Duration::from_secs(20),
+        );
+        // Would resolve, if asked: it must not be asked.
+        o.resolver = Arc::new(
+            StaticResolver::new().with("leads.example.com", ["127.0.0.1".parse().unwrap()]),
+        );
+        o.proxy = ProxySettings::none();
+        let net = Net::new(o).unwrap();
+        let mut run = leadcheck::destination::Run::new();
+        let ok = net
+            .probe(
+                &mut run,
+                &url::Url::parse("http://leads.example.com/x").unwrap(),
+            )
+            .await;
+        assert!(!ok);
+        run
+    });
+    assert_eq!(run.findings[0].code, "LC104");
+    assert_eq!(run.checks.len(), 1);
 }

@@ -173,10 +173,18 @@ fn without_api_the_lead_is_sent_and_verify_is_a_skip() {
 fn the_form_is_the_documented_test_lead_field_by_field() {
     let (_, sf) = check(Scenario::default(), false, false, 30);
     let posted = sf.posted();
-    let form: BTreeMap<&str, &str> = posted[0]
+    assert_eq!(posted.len(), 1);
+    let p = &posted[0];
+    // As the marketplace posts it: urlencoded, `encoding=UTF-8` in the URL and in the form
+    // (the documented sample lists it twice).
+    assert_eq!(p.content_type, "application/x-www-form-urlencoded");
+    assert_eq!(p.query, "encoding=UTF-8");
+    let form: BTreeMap<&str, &str> = p
+        .form
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
+    assert_eq!(form.len(), p.form.len(), "a field sent twice: {:?}", p.form);
     let m = "MSFT_TEST_636573304831318844";
     let expected: BTreeMap<&str, String> = [
         ("oid", emu::OID.to_string()),
@@ -452,4 +460,210 @@ fn sandbox_healthy_orgs_pass_and_no_output_holds_the_token() {
             "{format} output holds part of the token"
         );
     }
+}
+
+// ---- The command line: `leadcheck diagnose` against an in-process sandbox --------------
+
+/// A sandbox with `codes` and its config written to a temporary directory (secrets in
+/// files, as a careful user keeps them).
+pub struct CliSandbox {
+    pub sb: leadcheck::sandbox::SandboxHandle,
+    /// Keeps the config and secret files alive.
+    pub _dir: tempfile::TempDir,
+    pub config: std::path::PathBuf,
+}
+
+pub fn cli_sandbox(codes: &[&str]) -> CliSandbox {
+    let sb = leadcheck::sandbox::Sandbox::start(codes).expect("sandbox");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let style = leadcheck::sandbox::SecretStyle::Files {
+        dir: dir.path().join("secrets"),
+        reference: "secrets".into(),
+    };
+    let text = sb.render_toml(&style, None).expect("toml");
+    let config = dir.path().join("leadcheck.toml");
+    std::fs::write(&config, text).expect("write config");
+    CliSandbox {
+        sb,
+        _dir: dir,
+        config,
+    }
+}
+
+/// `leadcheck diagnose --config <sandbox> <args...>`: exit code, stdout, stderr.
+pub fn cli_diagnose(s: &CliSandbox, args: &[&str]) -> (i32, String, String) {
+    let out = crate::support::leadcheck()
+        .arg("diagnose")
+        .arg("--config")
+        .arg(&s.config)
+        .args(args)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .expect("run leadcheck");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs `diagnose --format json <family>-<code>` and asserts the code and exit 1 (0 for a
+/// warning); returns the destination's JSON.
+pub fn cli_expect(family: &str, code: &str, extra: &[&str]) -> serde_json::Value {
+    let s = cli_sandbox(&[code]);
+    let name = format!("{family}-{}", code.to_ascii_lowercase());
+    let mut args = vec!["--format", "json", "--deadline", "6"];
+    args.extend_from_slice(extra);
+    args.push(&name);
+    let (exit, stdout, stderr) = cli_diagnose(&s, &args);
+    let doc: serde_json::Value =
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    let d = doc["destinations"][0].clone();
+    assert_eq!(d["name"], name.as_str(), "{doc}");
+    let codes: Vec<&str> = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert!(
+        codes.contains(&code),
+        "{name}: expected {code} in {codes:?}\n{doc}"
+    );
+    let warning = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["severity"] != "error");
+    assert_eq!(exit, if warning { 0 } else { 1 }, "{stdout}\n{stderr}");
+    d
+}
+
+fn step<'a>(d: &'a serde_json::Value, id: &str) -> &'a str {
+    d["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .and_then(|c| c["status"].as_str())
+        .unwrap_or("absent")
+}
+
+#[test]
+fn cli_lc501() {
+    let d = cli_expect("salesforce", "LC501", &[]);
+    assert_eq!(step(&d, "describe"), "fail");
+    assert_eq!(d["test_lead"]["sent"], false);
+}
+
+#[test]
+fn cli_lc502() {
+    let d = cli_expect("salesforce", "LC502", &[]);
+    assert_eq!(step(&d, "send"), "fail");
+}
+
+#[test]
+fn cli_lc508() {
+    let d = cli_expect("salesforce", "LC508", &["--cleanup"]);
+    assert_eq!(step(&d, "verify"), "fail");
+    assert_eq!(d["test_lead"]["verified"], false);
+    assert_eq!(d["test_lead"]["cleaned_up"], serde_json::Value::Null);
+}
+
+#[test]
+fn cli_lc319() {
+    let d = cli_expect("salesforce", "LC319", &[]);
+    assert_eq!(d["test_lead"]["sent"], false);
+}
+
+#[test]
+fn cli_lc514_is_a_warning() {
+    let d = cli_expect("salesforce", "LC514", &[]);
+    assert_eq!(d["status"], "warn");
+    assert_eq!(step(&d, "limit"), "warn");
+}
+
+#[test]
+fn cli_healthy_orgs_verify_clean_up_only_their_lead_and_keep_the_token_secret() {
+    let s = cli_sandbox(&[]);
+    let (exit, stdout, stderr) = cli_diagnose(
+        &s,
+        &[
+            "--format",
+            "json",
+            "--cleanup",
+            "salesforce",
+            "salesforce-web-to-lead-only",
+        ],
+    );
+    assert_eq!(exit, 0, "{stdout}\n{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(stdout.trim()).expect("json");
+    let full = &doc["destinations"][0];
+    assert_eq!(full["test_lead"]["verified"], true, "{doc}");
+    assert_eq!(full["test_lead"]["cleaned_up"], true);
+    let id = full["test_lead"]["id"].as_str().expect("an id");
+    let web = &doc["destinations"][1];
+    assert_eq!(step(web, "send"), "pass");
+    assert_eq!(step(web, "verify"), "skip");
+    assert_eq!(web["test_lead"]["verified"], serde_json::Value::Null);
+    // Exactly one DELETE, of that lead.
+    let deletes: Vec<_> =
+        s.sb.journal()
+            .into_iter()
+            .filter(|j| j.method == "DELETE")
+            .collect();
+    assert_eq!(deletes.len(), 1, "{deletes:?}");
+    assert!(deletes[0].path.ends_with(id), "{deletes:?}");
+
+    for format in ["human", "json", "junit", "github"] {
+        for verbose in [false, true] {
+            let mut args = vec!["--format", format, "salesforce"];
+            if verbose {
+                args.push("-v");
+            }
+            let (_, stdout, stderr) = cli_diagnose(&s, &args);
+            for text in [&stdout, &stderr] {
+                assert!(
+                    !text.contains(emu::TOKEN),
+                    "{format} -v={verbose} shows api_access_token:\n{text}"
+                );
+                assert!(
+                    !text.contains("FakeSessionToken"),
+                    "{format} -v={verbose} shows part of the token"
+                );
+            }
+            if verbose {
+                assert!(
+                    stderr.contains("/services/data/"),
+                    "-v logs the API calls: {stderr}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn cli_dry_run_posts_nothing() {
+    let s = cli_sandbox(&[]);
+    let (exit, stdout, stderr) = cli_diagnose(
+        &s,
+        &[
+            "--format",
+            "json",
+            "--dry-run",
+            "salesforce",
+            "salesforce-web-to-lead-only",
+        ],
+    );
+    assert_eq!(exit, 0, "{stdout}\n{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(stdout.trim()).expect("json");
+    for d in doc["destinations"].as_array().unwrap() {
+        assert_eq!(step(d, "send"), "skip", "{d}");
+        assert_eq!(d["test_lead"]["sent"], false);
+    }
+    assert!(
+        s.sb.journal().iter().all(|j| j.method != "POST"),
+        "{:?}",
+        s.sb.journal()
+    );
 }

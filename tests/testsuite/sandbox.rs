@@ -412,8 +412,12 @@ fn sandbox_writes_its_config_and_stops_on_ctrl_c_with_130() {
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains("[destination.dynamics-lc402]"), "{text}");
     // The emulators answer while it runs.
-    let cfg = leadcheck::config::load_file(&path, true).unwrap();
-    assert!(cfg.destinations.iter().any(|d| d.name == "https"));
+    assert!(
+        text.contains(
+            "application_key = { file = \"leadcheck.secrets/dynamics.application_key\" }"
+        ),
+        "{text}"
+    );
     let instance = text
         .lines()
         .find(|l| l.starts_with("instance_url"))
@@ -429,6 +433,40 @@ fn sandbox_writes_its_config_and_stops_on_ctrl_c_with_130() {
         None,
     );
     assert_eq!(s, 401);
+    // The written config lints clean (secrets in files, so not even LC105) and diagnoses
+    // through the binary: healthy passes, the scenario fails with its code.
+    leadcheck()
+        .args(["lint", "--config"])
+        .arg(&path)
+        .timeout(Duration::from_secs(15))
+        .assert()
+        .code(0);
+    let out = leadcheck()
+        .args(["diagnose", "--format", "json", "--cleanup", "--config"])
+        .arg(&path)
+        .args(["dynamics", "https"])
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["status"], "pass", "{j}");
+    assert_eq!(j["destinations"][0]["test_lead"]["cleaned_up"], true);
+    let out = leadcheck()
+        .args(["diagnose", "--config"])
+        .arg(&path)
+        .arg("dynamics-lc402")
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let human = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        human.contains("LC402") && human.contains("run `leadcheck explain LC402`"),
+        "{human}"
+    );
     std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -457,6 +495,7 @@ fn demo_tours_the_sandbox_and_exits_zero() {
         "error[LC402]",
         "error[LC305]",
         "error[LC505]",
+        "error[LC501]",
         "SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user",
         "AADSTS7000215",
     ] {
@@ -485,6 +524,9 @@ fn demo_tours_the_sandbox_and_exits_zero() {
     assert_eq!(status("https"), "pass");
     assert_eq!(status("dynamics-lc402"), "fail");
     assert_eq!(status("dynamics-lc305"), "fail");
+    assert_eq!(status("salesforce"), "pass");
+    assert_eq!(status("marketo"), "pass");
+    assert_eq!(status("salesforce-lc501"), "fail");
 }
 
 #[test]
@@ -532,4 +574,36 @@ fn demo_never_shows_a_secret_in_any_format_or_with_v() {
         }
         assert!(!all.contains("eyJ0eXAi"), "{format} shows a token");
     }
+}
+
+#[test]
+fn a_busy_port_is_exit_2_naming_it() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    leadcheck()
+        .args(["sandbox", "--port", &port])
+        .timeout(Duration::from_secs(15))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(format!(
+            "cannot listen on 127.0.0.1:{port}"
+        )));
+}
+
+#[test]
+fn listeners_take_consecutive_ports_from_the_first() {
+    // Find a free run of ports by letting the system pick, then asking for it again.
+    let probe = Sandbox::start(&[]).unwrap();
+    let n = probe.addrs().len();
+    drop(probe);
+    let first = (20_000u16..60_000)
+        .step_by(97)
+        .find(|p| {
+            (0..n as u16 + 1).all(|i| std::net::TcpListener::bind(("127.0.0.1", p + i)).is_ok())
+        })
+        .unwrap();
+    let sb = Sandbox::start_on(&[], Some(first)).unwrap();
+    let ports: Vec<u16> = sb.addrs().iter().map(|a| a.port()).collect();
+    assert_eq!(ports, (first..first + n as u16).collect::<Vec<_>>());
+    assert_eq!(sb.addr().port(), first);
 }
