@@ -996,10 +996,12 @@ fn whole_conf(p: &Phrase) -> f32 {
     }
 }
 
-/// A partial match: most of a distinctive phrase, at least two of its words (three bigrams).
-fn weak_conf(p: &Phrase, (share, distinct): (f32, usize)) -> Option<f32> {
+/// A partial match: most of a distinctive phrase, at least two of its words (three bigrams),
+/// one of them rare in the catalog (common words such as "user" and "password" together
+/// are not a message).
+fn weak_conf(p: &Phrase, (share, distinct, rarest): (f32, usize, f32)) -> Option<f32> {
     let need = if p.cjk { 3 } else { 2 };
-    (!p.generic && p.total >= 1.0 && share >= WEAK_SHARE && distinct >= need)
+    (!p.generic && p.total >= 1.0 && share >= WEAK_SHARE && distinct >= need && rarest >= 0.6)
         .then(|| 0.3 + 0.45 * share)
 }
 
@@ -1026,12 +1028,12 @@ fn whole_phrase(key: &str, toks: &[Tok], words: &[Box<str>]) -> Option<(usize, u
 }
 
 /// The window of at most `width` positions holding the largest weighted share of distinct
-/// units: ((share, distinct units), first position, last position).
+/// units: ((share, distinct units, weight of the rarest unit), first position, last position).
 fn best_window(
     hits: &[(usize, u16)],
     weights: &[f32],
     width: usize,
-) -> Option<((f32, usize), usize, usize)> {
+) -> Option<((f32, usize, f32), usize, usize)> {
     let total: f32 = weights.iter().sum();
     if hits.is_empty() || total <= 0.0 {
         return None;
@@ -1063,7 +1065,12 @@ fn best_window(
             best = (covered, distinct, hits[lo].0, pos);
         }
     }
-    Some(((best.0 / total, best.1), best.2, best.3))
+    let rarest = hits
+        .iter()
+        .filter(|h| h.0 >= best.2 && h.0 <= best.3)
+        .map(|h| weights[h.1 as usize])
+        .fold(0.0f32, f32::max);
+    Some(((best.0 / total, best.1, rarest), best.2, best.3))
 }
 
 /// The smallest span in which every keyword group hits, within [`KEYWORD_SPAN`].
