@@ -539,9 +539,6 @@ impl Matcher {
             if p.weights.is_empty() {
                 continue; // nothing distinctive to look for
             }
-            if p.total < 0.8 {
-                p.generic = true;
-            }
             m.phrases.push(p);
         }
 
@@ -953,7 +950,7 @@ impl Matcher {
         for cand in best {
             let near = |k: &(u16, f32, Evidence)| {
                 let (a, b) = (k.2.span.0.saturating_sub(40), k.2.span.1 + 40);
-                cand.2.span.0 < b && cand.2.span.1 > a && k.1 >= cand.1
+                cand.2.span.0 < b && cand.2.span.1 > a && k.1 >= cand.1 + 0.04
             };
             if cand.1 < 0.85 && kept.iter().any(near) {
                 continue;
@@ -991,13 +988,20 @@ fn whole_conf(p: &Phrase) -> f32 {
         SUPPORT
     } else if p.total >= 1.5 {
         WHOLE_STRONG
-    } else {
+    } else if p.total >= 0.45 {
         WHOLE_MEDIUM
+    } else {
+        // Only words every other code uses: support, not a decision.
+        SUPPORT
     }
 }
 
-fn weak_conf(p: &Phrase, share: f32) -> Option<f32> {
-    (!p.generic && p.total >= 1.0 && share >= WEAK_SHARE && p.weights.len() >= 2)
+/// A partial match: most of a distinctive phrase, at least two of its words (three bigrams),
+/// one of them rare in the catalog (common words such as "user" and "password" together
+/// are not a message).
+fn weak_conf(p: &Phrase, (share, distinct, rarest): (f32, usize, f32)) -> Option<f32> {
+    let need = if p.cjk { 3 } else { 2 };
+    (!p.generic && p.total >= 1.0 && share >= WEAK_SHARE && distinct >= need && rarest >= 0.6)
         .then(|| 0.3 + 0.45 * share)
 }
 
@@ -1024,12 +1028,12 @@ fn whole_phrase(key: &str, toks: &[Tok], words: &[Box<str>]) -> Option<(usize, u
 }
 
 /// The window of at most `width` positions holding the largest weighted share of distinct
-/// units: (share, first position, last position).
+/// units: ((share, distinct units, weight of the rarest unit), first position, last position).
 fn best_window(
     hits: &[(usize, u16)],
     weights: &[f32],
     width: usize,
-) -> Option<(f32, usize, usize)> {
+) -> Option<((f32, usize, f32), usize, usize)> {
     let total: f32 = weights.iter().sum();
     if hits.is_empty() || total <= 0.0 {
         return None;
@@ -1038,12 +1042,14 @@ fn best_window(
     hits.sort_unstable();
     let mut count = vec![0u32; weights.len()];
     let mut covered = 0.0f32;
-    let mut best = (0.0f32, 0, 0);
+    let mut distinct = 0;
+    let mut best = (0.0f32, 0, 0, 0);
     let mut lo = 0;
     for hi in 0..hits.len() {
         let (pos, slot) = hits[hi];
         if count[slot as usize] == 0 {
             covered += weights[slot as usize];
+            distinct += 1;
         }
         count[slot as usize] += 1;
         while pos - hits[lo].0 >= width {
@@ -1051,14 +1057,20 @@ fn best_window(
             count[s] -= 1;
             if count[s] == 0 {
                 covered -= weights[s];
+                distinct -= 1;
             }
             lo += 1;
         }
         if covered > best.0 + 1e-6 {
-            best = (covered, hits[lo].0, pos);
+            best = (covered, distinct, hits[lo].0, pos);
         }
     }
-    Some((best.0 / total, best.1, best.2))
+    let rarest = hits
+        .iter()
+        .filter(|h| h.0 >= best.2 && h.0 <= best.3)
+        .map(|h| weights[h.1 as usize])
+        .fold(0.0f32, f32::max);
+    Some(((best.0 / total, best.1, rarest), best.2, best.3))
 }
 
 /// The smallest span in which every keyword group hits, within [`KEYWORD_SPAN`].

@@ -21,7 +21,7 @@ pub fn parse_family(s: &str) -> Option<u8> {
         .or_else(|| s.strip_suffix("XX"))
         .unwrap_or(s);
     match s.as_bytes() {
-        [d @ b'1'..=b'9'] => Some(d - b'0'),
+        [d @ b'1'..=b'6'] => Some(d - b'0'),
         _ => None,
     }
 }
@@ -83,7 +83,7 @@ mod tests {
         for s in ["LC3", "lc3", "LC3xx", "3", "lc3XX"] {
             assert_eq!(parse_family(s), Some(3), "{s}");
         }
-        for s in ["LC", "LC33", "x", "0", ""] {
+        for s in ["LC", "LC33", "x", "0", "", "LC9"] {
             assert_eq!(parse_family(s), None, "{s}");
         }
     }

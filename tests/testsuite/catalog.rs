@@ -17,8 +17,11 @@ fn fixture_lines(rel: &str) -> Vec<(usize, TextLang, String)> {
         if line.trim().is_empty() || line.trim_start().starts_with('#') {
             continue;
         }
-        let (tag, body) = line.split_once(": ").unwrap_or_else(|| panic!("{rel}:{}: expected `lang: text`", i + 1));
-        let lang = TextLang::from_tag(tag).unwrap_or_else(|| panic!("{rel}:{}: unknown language {tag}", i + 1));
+        let (tag, body) = line
+            .split_once(": ")
+            .unwrap_or_else(|| panic!("{rel}:{}: expected `lang: text`", i + 1));
+        let lang = TextLang::from_tag(tag)
+            .unwrap_or_else(|| panic!("{rel}:{}: unknown language {tag}", i + 1));
         out.push((i + 1, lang, body.to_string()));
     }
     out
@@ -28,6 +31,7 @@ fn fixture_lines(rel: &str) -> Vec<(usize, TextLang, String)> {
 fn every_code_is_recognized_from_its_messages() {
     let catalog = Catalog::get();
     let mut failures = Vec::new();
+    let mut not_first = Vec::new();
     let mut checked = 0;
     for e in catalog.entries() {
         let rel = format!("messages/{}.txt", e.code);
@@ -38,13 +42,34 @@ fn every_code_is_recognized_from_its_messages() {
             checked += 1;
             let found = match_text(&text);
             let codes: Vec<&str> = found.iter().map(|m| m.code.as_str()).collect();
-            if codes.first() != Some(&e.code.as_str()) {
-                failures.push(format!("fixtures/{rel}:{line}: expected {} first, got {codes:?}", e.code));
+            if !codes.contains(&e.code.as_str()) {
+                failures.push(format!(
+                    "fixtures/{rel}:{line}: expected {}, got {codes:?}",
+                    e.code
+                ));
+            } else if codes[0] != e.code {
+                not_first.push(format!(
+                    "fixtures/{rel}:{line}: {} found but ranked after {codes:?}",
+                    e.code
+                ));
             }
         }
     }
     assert!(checked > 0, "no fixture messages found");
-    assert!(failures.is_empty(), "{} of {checked} messages not recognized:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} messages not recognized:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // An ambiguous ticket may list a neighbour first; that must stay rare.
+    eprintln!("{}", not_first.join("\n"));
+    assert!(
+        not_first.len() * 50 <= checked,
+        "{} of {checked} messages ranked another code first:\n{}",
+        not_first.len(),
+        not_first.join("\n")
+    );
 }
 
 #[test]
@@ -69,13 +94,168 @@ fn ordinary_tickets_match_nothing() {
     for (line, _lang, text) in &lines {
         let found = match_text(text);
         if !found.is_empty() {
-            let what: Vec<String> = found.iter().map(|m| format!("{} ({:.2}, {:?})", m.code, m.confidence, m.matched)).collect();
-            failures.push(format!("fixtures/messages/ordinary.txt:{line}: matched {}", what.join(", ")));
+            let what: Vec<String> = found
+                .iter()
+                .map(|m| format!("{} ({:.2}, {:?})", m.code, m.confidence, m.matched))
+                .collect();
+            failures.push(format!(
+                "fixtures/messages/ordinary.txt:{line}: matched {}",
+                what.join(", ")
+            ));
         }
     }
     for lang in ["en", "pl", "pt-BR", "zh-TW", "ko-KR", "zh-CN"] {
         let n = lines.iter().filter(|l| l.1.tag() == lang).count();
-        assert!(n >= 10, "ordinary.txt has {n} {lang} tickets, want 10 or more");
+        assert!(
+            n >= 10,
+            "ordinary.txt has {n} {lang} tickets, want 10 or more"
+        );
     }
-    assert!(failures.is_empty(), "{} ordinary tickets matched:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} ordinary tickets matched:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_page_exists_in_every_language() {
+    let mut missing = Vec::new();
+    for e in Catalog::get().entries() {
+        for lang in Lang::ALL {
+            let tag = lang.tag();
+            if e.title.get(tag).map_or(true, |s| s.trim().is_empty()) {
+                missing.push(format!("{} title.{tag}", e.code));
+            }
+            if e.cause.get(tag).map_or(true, |s| s.trim().is_empty()) {
+                missing.push(format!("{} cause.{tag}", e.code));
+            }
+            if e.remedy.get(tag).map_or(true, |r| {
+                r.is_empty() || r.iter().any(|s| s.trim().is_empty())
+            }) {
+                missing.push(format!("{} remedy.{tag}", e.code));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "pages missing text:\n{}",
+        missing.join("\n")
+    );
+}
+
+/// The fixed codes of PRODUCT.md keep their meaning: each documented message is recognized
+/// as its code, and each title still says what the code is about.
+#[test]
+fn fixed_codes_keep_their_meaning() {
+    let messages = [
+        ("LC201", "Could not save the lead to Dynamics CRM. LastCRMError: The request channel timed out while waiting for a reply after 00:02:00. Increase the timeout value passed to the call to Request or increase the SendTimeout value on the Binding."),
+        ("LC301", "Could not save the lead to Dynamics CRM. Check the Dynamics CRM account settings. LastCRMError: Unable to sign in to Dynamics CRM, LastCRMException:"),
+        ("LC301", "AADSTS50126: Error validating credentials due to invalid username or password."),
+        ("LC301", "AADSTS50034: The user account does not exist in the contoso.com directory."),
+        ("LC302", "Could not save the lead to Dynamics CRM using AAD. Exception:: Tenant not found. This instance may happen if there are no active subscriptions for the tenant."),
+        ("LC302", "AADSTS90002: Tenant 'contoso.onmicrosoft.com' not found."),
+        ("LC303", "Could not save the lead to Dynamics CRM using AAD. Exception:: Application with identifier was not found in the directory"),
+        ("LC303", "AADSTS700016: Application with identifier '6731de76-14a6-49ae-97bc-6eba6914391e' was not found in the directory 'contoso'."),
+        ("LC304", "Could not save the lead to Dynamics CRM using AAD. Exception:: Requested tenant identifier is not valid and not valid external domain format"),
+        ("LC304", "AADSTS900023: Specified tenant identifier 'not-a-guid' is neither a valid DNS name, nor a valid external domain."),
+        ("LC305", "Could not save the lead to Dynamics CRM using AAD. Exception:: Error validating credentials.: Invalid client secret is provided."),
+        ("LC305", "AADSTS7000215: Invalid client secret provided."),
+        ("LC401", "Could not save the lead to Dynamics CRM. User does not have create permissions for the leadsourcecode attribute in the lead entity"),
+        ("LC402", "Could not save the lead to Dynamics CRM. LastCRMError: SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user."),
+        ("LC402", "Dataverse error 0x80042f09"),
+    ];
+    for (code, text) in messages {
+        let found: Vec<String> = match_text(text).into_iter().map(|m| m.code).collect();
+        assert_eq!(
+            found.first().map(String::as_str),
+            Some(code),
+            "{text}\n-> {found:?}"
+        );
+    }
+    let titles = [
+        ("LC101", "blob"),
+        ("LC201", "timed out"),
+        ("LC301", "sign in"),
+        ("LC302", "tenant not found"),
+        ("LC303", "application"),
+        ("LC304", "not valid"),
+        ("LC305", "client secret"),
+        ("LC401", "leadsourcecode"),
+        ("LC402", "no security roles"),
+        ("LC501", "picklist"),
+        ("LC601", "no leads"),
+        ("LC602", ".edu"),
+        ("LC603", "msft_test"),
+        ("LC604", "e-mail"),
+        ("LC605", "azure table"),
+        ("LC606", "notified"),
+        ("LC607", "cost"),
+        ("LC608", "notification"),
+        ("LC609", "lead destination"),
+        ("LC610", "help"),
+    ];
+    let catalog = Catalog::get();
+    for (code, needle) in titles {
+        let e = catalog
+            .entry(code)
+            .unwrap_or_else(|| panic!("{code} missing"));
+        assert!(
+            e.title(Lang::En).to_lowercase().contains(needle),
+            "{code}: {:?} should be about {needle:?}",
+            e.title(Lang::En)
+        );
+    }
+    assert!(catalog
+        .entry("LC101")
+        .is_some_and(|e| e.destinations.iter().any(|d| d == "azure-blob")));
+}
+
+/// What tickets and the machine-translated seeds do to a message does not matter.
+#[test]
+fn normalization_survives_pasting() {
+    let cases = [
+        ("LC402", "\x1b[31mLastCRMError: SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user.\x1b[0m"),
+        ("LC402", "<div><b>LastCRMError</b>: SecLib::RetrievePrivilegeForUser failed &ndash; no roles are assigned to user.</div>"),
+        ("LC402", "LastCRMError：SecLib:: RetrievePrivilegeForUser 失敗 - 沒有指派任何角色給使用者。"),
+        ("LC402", "Nie mozna zapisac potencjalnego klienta w programie Dynamics CRM. LastCRMError: SecLib:: RetrievePrivilegeForUser nie powiodla sie - zadne role nie sa przypisane do uzytkownika."),
+        ("LC402", "> > On Monday you wrote:\n> > Could not save the lead to Dynamics CRM. LastCRMError: SecLib::Retrieve\u{200b}PrivilegeForUser failed -\n> > no roles are assigned to user."),
+        ("LC302", "Could not save the lead to Dynamics CRM using AAD. Exception:: \u{201c}Tenant not found\u{201d}. This instance may happen if there are no active subscriptions for the tenant."),
+        ("LC201", "LastCRMError: The request channel timed out while waiting for a reply after 00:01:30. Increase the timeout value"),
+        ("LC303", "Exception:: Application with identifier '0f9d2b6c-1e4a-4c3b-9d2e-7a8b9c0d1e2f' was not found in the directory 'Contoso Ltd'"),
+        ("LC305", "ＡＡＤＳＴＳ７０００２１５：Invalid client secret provided. Trace ID: 0f9d2b6c-1e4a-4c3b-9d2e-7a8b9c0d1e2f Correlation ID: 12345678-aaaa-bbbb-cccc-1234567890ab Timestamp: 2024-05-01 10:22:03Z"),
+    ];
+    for (code, text) in cases {
+        let found: Vec<String> = match_text(text).into_iter().map(|m| m.code).collect();
+        assert_eq!(
+            found.first().map(String::as_str),
+            Some(code),
+            "{text:?}\n-> {found:?}"
+        );
+    }
+    let m = &match_text("Nie mozna zapisac: zadne role nie sa przypisane do uzytkownika.")[0];
+    assert_eq!((m.code.as_str(), m.language), ("LC402", TextLang::Pl));
+}
+
+#[test]
+fn several_errors_in_one_text() {
+    let text = "Two problems this week. First: AADSTS7000215: Invalid client secret provided.\n\
+                After fixing it: Could not save the lead to Dynamics CRM. LastCRMError: SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user.";
+    let mut found: Vec<String> = match_text(text).into_iter().map(|m| m.code).collect();
+    found.sort();
+    assert_eq!(found, ["LC305", "LC402"]);
+}
+
+#[test]
+fn matches_carry_the_original_fragment() {
+    let text = "Hi! We see <b>SecLib:: RetrievePrivilegeForUser</b> failing.";
+    let m = &match_text(text)[0];
+    assert_eq!(m.code, "LC402");
+    assert!(
+        text.contains(&m.matched),
+        "{:?} is not from the original text",
+        m.matched
+    );
+    assert!(m.confidence >= leadcheck::catalog::matcher::THRESHOLD && m.confidence <= 1.0);
 }
