@@ -10,7 +10,7 @@
 #   3. builds leadcheck with `cargo build --release`;
 #   4. installs ripgrep into .tools/ if it is missing (`cargo install ripgrep --locked`;
 #      NO_RG_INSTALL=1 skips it and the rg column);
-#   5. times, with /usr/bin/time -v (elapsed seconds and peak RSS):
+#   5. times, with /usr/bin/time (elapsed seconds and peak RSS):
 #        leadcheck triage --format json tickets.txt > /dev/null   (classifies every record)
 #        grep -c -F -i -f frags.txt tickets.txt                    (only finds lines)
 #        rg   -c -F -i -f frags.txt tickets.txt
@@ -57,16 +57,13 @@ if [[ -z "$rg_bin" && "${NO_RG_INSTALL:-0}" != 1 ]]; then
 fi
 [[ -z "$rg_bin" ]] && echo "ripgrep not available: its column is skipped"
 
-# Runs a command under /usr/bin/time -v; prints "seconds peak_kib".
+# Runs a command under /usr/bin/time; prints "seconds peak_kib".
 measure() {
     local log; log=$(mktemp)
-    /usr/bin/time -v "$@" >/dev/null 2>"$log" || true
-    local wall rss
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log")
-    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
-    rm -f "$log"
-    # h:mm:ss or m:ss.ss to seconds
-    python3 -c "import sys; p=[float(x) for x in sys.argv[1].split(':')]; s=sum(v*60**i for i,v in enumerate(reversed(p))); print(f'{s:.2f} {sys.argv[2]}')" "$wall" "$rss"
+    # Output to a file, not /dev/null: GNU grep stops at the first match when it sees /dev/null.
+    /usr/bin/time -o "$log" -f "%e %M" "$@" >"$log.out" 2>&1 || true
+    tail -1 "$log"
+    rm -f "$log" "$log.out"
 }
 
 cat "$tickets" >/dev/null  # warm the page cache
