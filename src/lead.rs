@@ -290,7 +290,10 @@ title = MSFT_TEST_636573304831318844";
         let info: Value = serde_json::from_str(e["CustomerInfo"].as_str().unwrap()).unwrap();
         assert_eq!(info["Email"], "MSFT_TEST_636573304831318844@test.com");
         assert_eq!(civil_from_ticks(TICKS_AT_UNIX_EPOCH), (1970, 1, 1, 0, 0, 0));
-        assert_eq!(civil_from_ticks(TICKS_AT_UNIX_EPOCH + 951_782_400 * 10_000_000).1, 2);
+        assert_eq!(
+            civil_from_ticks(TICKS_AT_UNIX_EPOCH + 951_782_400 * 10_000_000).1,
+            2
+        );
         // 2000-02-29
     }
 
@@ -309,6 +312,8 @@ title = MSFT_TEST_636573304831318844";
             "MSFT_TEST_636573304831318844@test.com"
         );
         let form = lead().render(DestinationType::Salesforce, "00D000000000001");
-        assert!(form.contains("lead_source=MSFT_TEST_636573304831318844-MSFT_TEST_636573304831318844%7CContoso+Test"));
+        assert!(form.contains(
+            "lead_source=MSFT_TEST_636573304831318844-MSFT_TEST_636573304831318844%7CContoso+Test"
+        ));
     }
 }

@@ -86,7 +86,10 @@ mod redact_tests {
             assert!(!r.contains(secret), "{text} -> {r}");
             assert!(r.contains("<redacted>"), "{text} -> {r}");
         }
-        assert_eq!(redact("no roles are assigned to user"), "no roles are assigned to user");
+        assert_eq!(
+            redact("no roles are assigned to user"),
+            "no roles are assigned to user"
+        );
         assert!(matches!(redact("plain"), std::borrow::Cow::Borrowed(_)));
     }
 }

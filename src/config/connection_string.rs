@@ -8,7 +8,8 @@ use base64::Engine as _;
 
 /// The emulator's well-known account and key (public: Azurite's README).
 pub const DEV_ACCOUNT: &str = "devstoreaccount1";
-pub const DEV_KEY: &str = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+pub const DEV_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 pub const DEV_TABLE_ENDPOINT: &str = "http://127.0.0.1:10002/devstoreaccount1";
 
 /// What leadcheck needs of a storage account to write a table entity.
@@ -81,7 +82,10 @@ pub fn parse(s: &str) -> Result<StorageAccount, String> {
     let name = name
         .filter(|n| !n.is_empty())
         .ok_or("no AccountName: expected `AccountName=<storage account>`")?;
-    let valid = (3..=24).contains(&name.len()) && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let valid = (3..=24).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     if !valid {
         return Err(format!(
             "AccountName `{name}` is not a storage account name: 3 to 24 lowercase letters and digits"
@@ -96,11 +100,18 @@ pub fn parse(s: &str) -> Result<StorageAccount, String> {
     };
     match base64::engine::general_purpose::STANDARD.decode(&key) {
         Ok(bytes) if !bytes.is_empty() => {}
-        _ => return Err("AccountKey is not valid base64: copy the connection string again from Access keys".into()),
+        _ => {
+            return Err(
+                "AccountKey is not valid base64: copy the connection string again from Access keys"
+                    .into(),
+            )
+        }
     }
     let protocol = protocol.unwrap_or_else(|| "https".into());
     if protocol != "https" && protocol != "http" {
-        return Err(format!("DefaultEndpointsProtocol `{protocol}`: expected https"));
+        return Err(format!(
+            "DefaultEndpointsProtocol `{protocol}`: expected https"
+        ));
     }
     let table_endpoint = match table_endpoint {
         Some(t) => url::Url::parse(&t).map_err(|e| format!("TableEndpoint is not a URL ({e})"))?,
@@ -138,13 +149,19 @@ mod tests {
             "DefaultEndpointsProtocol=https;AccountName=contoso;AccountKey={KEY};EndpointSuffix=core.windows.net"
         ))
         .unwrap();
-        assert_eq!(a.table_endpoint.as_str(), "https://contoso.table.core.windows.net/");
+        assert_eq!(
+            a.table_endpoint.as_str(),
+            "https://contoso.table.core.windows.net/"
+        );
         assert_eq!(a.key.expose(), KEY);
         let a = parse(&format!(
             "AccountName=contoso;AccountKey={KEY};EndpointSuffix=core.chinacloudapi.cn;"
         ))
         .unwrap();
-        assert_eq!(a.table_endpoint.host_str(), Some("contoso.table.core.chinacloudapi.cn"));
+        assert_eq!(
+            a.table_endpoint.host_str(),
+            Some("contoso.table.core.chinacloudapi.cn")
+        );
         let a = parse("UseDevelopmentStorage=true").unwrap();
         assert!(a.is_development());
         assert_eq!(a.table_endpoint.as_str(), DEV_TABLE_ENDPOINT);
@@ -167,15 +184,19 @@ mod tests {
             let e = parse(&s).unwrap_err();
             assert!(!e.contains("secretvalue"), "{e}");
         }
-        assert!(parse("AccountName=contoso").unwrap_err().contains("no AccountKey"));
+        assert!(parse("AccountName=contoso")
+            .unwrap_err()
+            .contains("no AccountKey"));
         assert!(parse("AccountName=contoso;SharedAccessSignature=sv=x")
             .unwrap_err()
             .contains("shared access signature"));
         assert!(parse(&format!("AccountName=ab;AccountKey={KEY}"))
             .unwrap_err()
             .contains("3 to 24"));
-        assert!(parse(&format!("AccountName=contoso;AccountKey={KEY};Foo=1"))
-            .unwrap_err()
-            .contains("unknown part `foo`"));
+        assert!(
+            parse(&format!("AccountName=contoso;AccountKey={KEY};Foo=1"))
+                .unwrap_err()
+                .contains("unknown part `foo`")
+        );
     }
 }

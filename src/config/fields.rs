@@ -86,9 +86,15 @@ pub fn fields(kind: &str) -> &'static [(&'static str, FieldKind)] {
             ("server_id", Str),
             ("endpoint", Str),
         ],
-        "azure-table" => &[("storage_account_connection_string", Secret), ("table", Str)],
+        "azure-table" => &[
+            ("storage_account_connection_string", Secret),
+            ("table", Str),
+        ],
         "https" => &[("https_endpoint_url", Secret)],
-        "azure-blob" => &[("storage_account_connection_string", Secret), ("container_name", Str)],
+        "azure-blob" => &[
+            ("storage_account_connection_string", Secret),
+            ("container_name", Str),
+        ],
         _ => &[],
     }
 }
@@ -135,7 +141,9 @@ pub fn parse_auth(s: &str) -> Option<DynamicsAuth> {
         .collect::<String>()
         .to_ascii_lowercase();
     match k.as_str() {
-        "azuread" | "aad" | "azureactivedirectory" | "entraid" | "microsoftentraid" => Some(DynamicsAuth::AzureAd),
+        "azuread" | "aad" | "azureactivedirectory" | "entraid" | "microsoftentraid" => {
+            Some(DynamicsAuth::AzureAd)
+        }
         "office365" | "o365" | "microsoft365" => Some(DynamicsAuth::Office365),
         _ => None,
     }
@@ -261,7 +269,12 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     }
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }
 
@@ -272,13 +285,19 @@ mod tests {
     #[test]
     fn kinds_and_auth_spellings() {
         assert_eq!(canonical_kind("azure-table"), Some("azure-table"));
-        assert_eq!(canonical_kind("AzureTableLeadConfiguration"), Some("azure-table"));
+        assert_eq!(
+            canonical_kind("AzureTableLeadConfiguration"),
+            Some("azure-table")
+        );
         assert_eq!(
             canonical_kind("DynamicsCustomerRelationshipManagementLeadConfiguration"),
             Some("dynamics")
         );
         assert_eq!(canonical_kind("httpsEndpoint"), Some("https"));
-        assert_eq!(canonical_kind("SalesForceLeadConfiguration"), Some("salesforce"));
+        assert_eq!(
+            canonical_kind("SalesForceLeadConfiguration"),
+            Some("salesforce")
+        );
         assert_eq!(canonical_kind("ftp"), None);
         for a in ["azure-ad", "azureAD", "AzureAD", "Azure Active Directory"] {
             assert_eq!(parse_auth(a), Some(DynamicsAuth::AzureAd), "{a}");
@@ -302,6 +321,9 @@ mod tests {
         assert_eq!(line_col("ab\ncd", 4), (2, 2));
         assert_eq!(line_col("żb", 2), (1, 2));
         assert_eq!(line_col("żb", 1), (1, 1));
-        assert_eq!(split_emails("a@x.com; b@y.com;"), vec!["a@x.com", "b@y.com"]);
+        assert_eq!(
+            split_emails("a@x.com; b@y.com;"),
+            vec!["a@x.com", "b@y.com"]
+        );
     }
 }

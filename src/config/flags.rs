@@ -54,8 +54,10 @@ pub fn destination(
                 .iter()
                 .map(|n| format!("--{}", n.replace('_', "-")))
                 .collect();
-            return Err(UserError::new(format!("--{flag} does not apply to --type {kind}"))
-                .hint(format!("--type {kind} takes {}", takes.join(", "))));
+            return Err(
+                UserError::new(format!("--{flag} does not apply to --type {kind}"))
+                    .hint(format!("--type {kind} takes {}", takes.join(", "))),
+            );
         };
         let v = match fk {
             FieldKind::Secret => FieldValue::Secret(stdin.flag(&flag, value, &mut *read_stdin)),
@@ -64,7 +66,11 @@ pub fn destination(
         values.push((field.to_string(), v, None));
     }
     if !f.contact_email.is_empty() {
-        let list = f.contact_email.iter().flat_map(|e| fields::split_emails(e)).collect();
+        let list = f
+            .contact_email
+            .iter()
+            .flat_map(|e| fields::split_emails(e))
+            .collect();
         values.push(("contact_email".to_string(), FieldValue::List(list), None));
     }
     fields::build(kind, kind, values, None)
@@ -88,7 +94,9 @@ mod tests {
         };
         let d = destination(&flags, &mut || Ok("tok\n".into())).unwrap();
         assert_eq!(d.name, "salesforce");
-        let Spec::Salesforce(s) = &d.spec else { panic!() };
+        let Spec::Salesforce(s) = &d.spec else {
+            panic!()
+        };
         let tok = s.api_access_token.as_ref().unwrap();
         assert_eq!(tok.source, SecretSource::Stdin);
         assert_eq!(tok.value.as_ref().unwrap().expose(), "tok");

@@ -114,7 +114,9 @@ pub fn template(kind: DestinationType) -> String {
 pub fn run(args: InitArgs, app: &mut App) -> anyhow::Result<Exit> {
     let kind = args.kind.unwrap_or(DestinationType::Https);
     let text = template(kind);
-    let path = args.output.unwrap_or_else(|| PathBuf::from(super::DEFAULT_FILE));
+    let path = args
+        .output
+        .unwrap_or_else(|| PathBuf::from(super::DEFAULT_FILE));
     if path.as_os_str() == "-" {
         app.out.write_all(text.as_bytes())?;
         return Ok(Exit::Ok);
@@ -131,7 +133,9 @@ pub fn run(args: InitArgs, app: &mut App) -> anyhow::Result<Exit> {
         .unwrap_or(std::path::Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("leadcheck"),
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("leadcheck"),
         std::process::id()
     ));
     let write = std::fs::write(&tmp, &text).and_then(|_| std::fs::rename(&tmp, &path));
@@ -161,12 +165,16 @@ mod tests {
             DestinationType::AzureTable,
             DestinationType::Https,
         ] {
-            let c = crate::config::toml_file::parse(&template(kind), "leadcheck.toml", None).unwrap();
+            let c =
+                crate::config::toml_file::parse(&template(kind), "leadcheck.toml", None).unwrap();
             assert_eq!(c.destinations.len(), 1);
             assert_eq!(c.destinations[0].kind(), kind.as_str());
             assert_eq!(c.destinations[0].name, kind.as_str());
             for f in lint_destination(&c.destinations[0]) {
-                assert!(["LC102", "LC106"].contains(&f.code.as_str()), "{kind:?}: {f:?}");
+                assert!(
+                    ["LC102", "LC106"].contains(&f.code.as_str()),
+                    "{kind:?}: {f:?}"
+                );
             }
         }
     }

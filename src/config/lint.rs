@@ -34,7 +34,11 @@ pub fn is_guid(s: &str) -> bool {
 pub fn is_domain(s: &str) -> bool {
     static R: OnceLock<Regex> = OnceLock::new();
     s.len() <= 253
-        && re(&R, r"^(?i)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$").is_match(s.trim_end_matches('.'))
+        && re(
+            &R,
+            r"^(?i)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+        )
+        .is_match(s.trim_end_matches('.'))
 }
 
 /// One plain e-mail address (no display name).
@@ -99,9 +103,15 @@ pub fn is_flow_url(url: &Url) -> bool {
 }
 
 fn private_ip(host: &str) -> bool {
-    match host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+    match host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
         Ok(IpAddr::V4(v4)) => v4.is_private() || v4.is_link_local() || v4.is_unspecified(),
-        Ok(IpAddr::V6(v6)) => (v6.segments()[0] & 0xfe00) == 0xfc00 || (v6.segments()[0] & 0xffc0) == 0xfe80,
+        Ok(IpAddr::V6(v6)) => {
+            (v6.segments()[0] & 0xfe00) == 0xfc00 || (v6.segments()[0] & 0xffc0) == 0xfe80
+        }
         Err(_) => false,
     }
 }
@@ -136,7 +146,12 @@ impl Lint<'_> {
             .push(Finding::error(code, ev).at(self.dest.location.clone()));
     }
 
-    fn required_str<'s>(&mut self, field: &str, v: &'s Option<String>, why: &str) -> Option<&'s str> {
+    fn required_str<'s>(
+        &mut self,
+        field: &str,
+        v: &'s Option<String>,
+        why: &str,
+    ) -> Option<&'s str> {
         match v.as_deref().map(str::trim) {
             Some(s) if !s.is_empty() => Some(s),
             _ => {
@@ -155,7 +170,9 @@ impl Lint<'_> {
                 self.error(
                     "LC103",
                     field,
-                    format!("`{field}` = \"{shown}\" is not a URL ({e}); expected https://host/..."),
+                    format!(
+                        "`{field}` = \"{shown}\" is not a URL ({e}); expected https://host/..."
+                    ),
                 );
                 return None;
             }
@@ -268,7 +285,11 @@ pub fn lint_destination(dest: &Destination) -> Vec<Finding> {
     };
     for e in &dest.common.contact_email {
         if !is_email(e.trim()) {
-            l.error("LC108", "contact_email", format!("\"{e}\" is not an e-mail address"));
+            l.error(
+                "LC108",
+                "contact_email",
+                format!("\"{e}\" is not an e-mail address"),
+            );
         }
     }
     match &dest.spec {
@@ -292,7 +313,11 @@ pub fn lint_destination(dest: &Destination) -> Vec<Finding> {
             );
         }
         Spec::Nothing { kind } => {
-            let what = if kind == "email" { "e-mail only" } else { "none" };
+            let what = if kind == "email" {
+                "e-mail only"
+            } else {
+                "none"
+            };
             l.warning(
                 "LC117",
                 "type",
@@ -307,7 +332,9 @@ fn dynamics(l: &mut Lint, d: &Dynamics) {
     if let Some(raw) = l.required_str("instance_url", &d.instance_url, "") {
         if let Some(url) = l.url("instance_url", raw) {
             let host = url.host_str().unwrap_or("");
-            if !is_loopback_host(host) && (url.scheme() != "https" || !is_dynamics_online_host(host)) {
+            if !is_loopback_host(host)
+                && (url.scheme() != "https" || !is_dynamics_online_host(host))
+            {
                 l.error(
                     "LC112",
                     "instance_url",
@@ -457,7 +484,11 @@ fn azure_table(l: &mut Lint, t: &AzureTable) {
     }
     if let Some(name) = t.table.as_deref() {
         if let Some(why) = table_name_problem(name) {
-            l.error("LC110", "table", format!("`table` = \"{name}\": a table name {why}"));
+            l.error(
+                "LC110",
+                "table",
+                format!("`table` = \"{name}\": a table name {why}"),
+            );
         }
     }
 }
@@ -481,7 +512,10 @@ fn https(l: &mut Lint, h: &Https) {
     if let Some(url) = l.url("https_endpoint_url", &raw) {
         if is_flow_url(&url) {
             let has = |p: &str| url.query_pairs().any(|(k, v)| k == p && !v.is_empty());
-            let missing: Vec<&str> = ["sp", "sv", "sig"].into_iter().filter(|p| !has(p)).collect();
+            let missing: Vec<&str> = ["sp", "sv", "sig"]
+                .into_iter()
+                .filter(|p| !has(p))
+                .collect();
             if !missing.is_empty() {
                 l.error(
                     "LC111",
@@ -499,7 +533,11 @@ fn https(l: &mut Lint, h: &Https) {
 /// The `lint` command.
 pub fn run(args: LintArgs, app: &mut App) -> anyhow::Result<Exit> {
     let config = super::load(&args)?;
-    let format = if args.json { ReportFormat::Json } else { args.format };
+    let format = if args.json {
+        ReportFormat::Json
+    } else {
+        args.format
+    };
     let report = lint_config(&config, args.strict);
     let color = app.term.color && format == ReportFormat::Human;
     crate::report::render(&report, format, app.lang, color, app.out)?;
@@ -512,7 +550,13 @@ pub fn run(args: LintArgs, app: &mut App) -> anyhow::Result<Exit> {
 
 /// A whole config's lint as a report: one destination each, with one `lint` check.
 pub fn lint_config(config: &Config, strict: bool) -> RunReport {
-    RunReport::new(config.destinations.iter().map(|d| lint_report(d, strict)).collect())
+    RunReport::new(
+        config
+            .destinations
+            .iter()
+            .map(|d| lint_report(d, strict))
+            .collect(),
+    )
 }
 
 /// One destination's lint as a report.
@@ -566,7 +610,9 @@ mod tests {
     fn formats() {
         assert!(is_guid("23456052-aaaa-bbbb-8662-1234df56788f"));
         assert!(!is_guid("12345678-8af1-4asf-1234-12234d01db47"));
-        assert!(is_domain("contoso.onmicrosoft.com") && !is_domain("contoso") && !is_domain("a b.com"));
+        assert!(
+            is_domain("contoso.onmicrosoft.com") && !is_domain("contoso") && !is_domain("a b.com")
+        );
         assert!(is_email("a.b@contoso.com") && !is_email("a@b") && !is_email("a@@b.com"));
         assert!(
             is_salesforce_oid("00Do0000000ZHog")
@@ -611,7 +657,10 @@ mod tests {
             codes(&format!("{dy}instance_url = \"http://crm.contoso.com\"\nauthentication = \"azure-ad\"\ndirectory_id = \"not valid\"\napplication_id = \"x\"\napplication_key = \"k\"\n")),
             ["LC104", "LC105", "LC107", "LC112", "LC304"]
         );
-        assert_eq!(codes(&format!("{dy}instance_url = \"contoso\"\n")), ["LC102", "LC103"]);
+        assert_eq!(
+            codes(&format!("{dy}instance_url = \"contoso\"\n")),
+            ["LC102", "LC103"]
+        );
         assert_eq!(
             codes(&format!(
                 "{dy}authentication = \"office365\"\ninstance_url = \"http://127.0.0.1:8080\"\n"

@@ -30,10 +30,16 @@ pub const DEFAULT_FILE: &str = "leadcheck.toml";
 pub fn load(args: &LintArgs) -> Result<Config, UserError> {
     let config = if args.dest.kind.is_some() {
         let d = flags::destination(&args.dest, &mut secrets::read_stdin)?;
-        Config { path: None, destinations: vec![d] }
+        Config {
+            path: None,
+            destinations: vec![d],
+        }
     } else {
         let explicit = args.config.is_some();
-        let path = args.config.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_FILE));
+        let path = args
+            .config
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_FILE));
         load_file(&path, explicit)?
     };
     select(config, &args.names)
@@ -58,15 +64,32 @@ pub fn load_file(path: &Path, explicit: bool) -> Result<Config, UserError> {
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            let (line, col) = fields::line_col(&String::from_utf8_lossy(e.as_bytes()), e.utf8_error().valid_up_to());
-            return Err(UserError::new(format!("{shown}:{line}:{col}: the config file is not UTF-8 text"))
-                .hint("save it as UTF-8"));
+            let (line, col) = fields::line_col(
+                &String::from_utf8_lossy(e.as_bytes()),
+                e.utf8_error().valid_up_to(),
+            );
+            return Err(UserError::new(format!(
+                "{shown}:{line}:{col}: the config file is not UTF-8 text"
+            ))
+            .hint("save it as UTF-8"));
         }
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let is_json = path.extension().is_some_and(|x| x.eq_ignore_ascii_case("json"));
-    let base = path.parent().map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p });
-    let parsed = if is_json { partner_center::parse(text, &shown) } else { toml_file::parse(text, &shown, base) };
+    let is_json = path
+        .extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("json"));
+    let base = path.parent().map(|p| {
+        if p.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            p
+        }
+    });
+    let parsed = if is_json {
+        partner_center::parse(text, &shown)
+    } else {
+        toml_file::parse(text, &shown, base)
+    };
     let mut config = parsed.map_err(|e| {
         let at = e.location.map(|l| format!("{l}: ")).unwrap_or_default();
         let err = UserError::new(format!("{at}{}", e.message));

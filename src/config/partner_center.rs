@@ -132,7 +132,11 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ParseError> {
     let mut destinations: Vec<Destination> = Vec::new();
     for mut d in found {
         let base = d.kind().to_string();
-        let base = if base == "none" { d_nothing_kind(&d) } else { base };
+        let base = if base == "none" {
+            d_nothing_kind(&d)
+        } else {
+            base
+        };
         let mut name = base.clone();
         let mut n = 1;
         while destinations.iter().any(|o| o.name == name) {
@@ -211,7 +215,9 @@ fn walk(doc: &Doc, v: &Value, out: &mut Vec<Destination>) -> Result<(), ParseErr
                     .iter()
                     .filter(|(k, _)| {
                         let n = norm(k);
-                        n.strip_suffix("leadconfiguration").and_then(fields::canonical_kind) == Some(kind)
+                        n.strip_suffix("leadconfiguration")
+                            .and_then(fields::canonical_kind)
+                            == Some(kind)
                             && n != "leaddestination"
                     })
                     .filter_map(|(_, v)| v.as_object())
@@ -243,12 +249,19 @@ fn settings(
             let Some(field) = field_for(kind, k) else {
                 let n = norm(k);
                 let known = pc_names(kind);
-                if !n.ends_with("leadconfiguration") && n != "leaddestination" && n != "resourcetype" {
-                    if let Some(s) = fields::did_you_mean(k, known.iter().copied()).filter(|s| norm(s) != n) {
+                if !n.ends_with("leadconfiguration")
+                    && n != "leaddestination"
+                    && n != "resourcetype"
+                {
+                    if let Some(s) =
+                        fields::did_you_mean(k, known.iter().copied()).filter(|s| norm(s) != n)
+                    {
                         if strsim::jaro_winkler(&n, &norm(s)) >= 0.9 {
                             return Err(ParseError {
                                 location: doc.find(k),
-                                message: format!("unknown setting `{k}` in the {kind} lead configuration"),
+                                message: format!(
+                                    "unknown setting `{k}` in the {kind} lead configuration"
+                                ),
                                 expected: Some(format!("did you mean `{s}`?")),
                             });
                         }
@@ -258,12 +271,17 @@ fn settings(
             };
             let value = match (v, fields::field_kind(kind, field)) {
                 (Value::Null, _) => continue,
-                (Value::String(s), Some(FieldKind::Secret)) => FieldValue::Secret(SecretField::plain(s.clone())),
+                (Value::String(s), Some(FieldKind::Secret)) => {
+                    FieldValue::Secret(SecretField::plain(s.clone()))
+                }
                 (Value::String(s), _) => FieldValue::Str(s.clone()),
                 (Value::Number(n), Some(FieldKind::Str)) => FieldValue::Str(n.to_string()),
-                (Value::Array(items), Some(FieldKind::List)) => {
-                    FieldValue::List(items.iter().filter_map(|i| i.as_str().map(String::from)).collect())
-                }
+                (Value::Array(items), Some(FieldKind::List)) => FieldValue::List(
+                    items
+                        .iter()
+                        .filter_map(|i| i.as_str().map(String::from))
+                        .collect(),
+                ),
                 (other, _) => {
                     return Err(ParseError {
                         location: doc.find(k),
@@ -314,7 +332,9 @@ mod tests {
         .unwrap();
         let d = &c.destinations[0];
         assert_eq!(d.name, "azure-table");
-        assert!(matches!(&d.spec, Spec::AzureTable(t) if t.storage_account_connection_string.is_some()));
+        assert!(
+            matches!(&d.spec, Spec::AzureTable(t) if t.storage_account_connection_string.is_some())
+        );
         assert_eq!(d.common.contact_email, vec!["a@x.com", "b@x.com"]);
     }
 
@@ -338,7 +358,10 @@ mod tests {
             panic!("{:?}", d.spec)
         };
         assert_eq!(dy.authentication, Some(DynamicsAuth::AzureAd));
-        assert_eq!(dy.instance_url.as_deref(), Some("https://contoso.crm4.dynamics.com"));
+        assert_eq!(
+            dy.instance_url.as_deref(),
+            Some("https://contoso.crm4.dynamics.com")
+        );
         assert_eq!(d.locations["instance_url"].to_string(), "pc.json:6:5");
     }
 
@@ -377,7 +400,10 @@ mod tests {
                 r#"{"leadDestination":"blob","blobLeadConfiguration":{"connectionString":"x","containerName":"c"}}"#,
                 "azure-blob",
             ),
-            (r#"{"leadDestination":"email","contactEmail":["a@x.com"]}"#, "none"),
+            (
+                r#"{"leadDestination":"email","contactEmail":["a@x.com"]}"#,
+                "none",
+            ),
             (
                 r#"{"resourceType":"HttpsEndpointLeadConfiguration","httpsEndpointUri":"https://x.example/l"}"#,
                 "https",

@@ -10,8 +10,12 @@ use std::path::{Path, PathBuf};
 pub fn from_env(var: &str) -> SecretField {
     let value = match std::env::var(var) {
         Ok(v) => Ok(Secret::new(v)),
-        Err(std::env::VarError::NotPresent) => Err(format!("the environment variable {var} is not set")),
-        Err(std::env::VarError::NotUnicode(_)) => Err(format!("the environment variable {var} is not valid UTF-8")),
+        Err(std::env::VarError::NotPresent) => {
+            Err(format!("the environment variable {var} is not set"))
+        }
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(format!("the environment variable {var} is not valid UTF-8"))
+        }
     };
     SecretField {
         source: SecretSource::Env(var.to_string()),
@@ -37,7 +41,11 @@ pub fn from_file(path: &str, base: Option<&Path>) -> SecretField {
             Ok(s) => Ok(Secret::new(trim_one_newline(s))),
             Err(_) => Err(format!("the file {} is not UTF-8 text", full.display())),
         },
-        Err(e) => Err(format!("cannot read the file {}: {}", full.display(), io_reason(&e))),
+        Err(e) => Err(format!(
+            "cannot read the file {}: {}",
+            full.display(),
+            io_reason(&e)
+        )),
     };
     SecretField {
         source: SecretSource::File(full),
@@ -84,7 +92,12 @@ pub struct Stdin {
 impl Stdin {
     /// A secret flag's value: `env:VAR`, `file:PATH` (relative to the working directory),
     /// `-` (standard input, once), else a literal (a warning: it shows in `ps`).
-    pub fn flag(&mut self, flag: &str, value: &str, read: impl FnOnce() -> std::io::Result<String>) -> SecretField {
+    pub fn flag(
+        &mut self,
+        flag: &str,
+        value: &str,
+        read: impl FnOnce() -> std::io::Result<String>,
+    ) -> SecretField {
         if let Some(var) = value.strip_prefix("env:") {
             from_env(var)
         } else if let Some(path) = value.strip_prefix("file:") {
@@ -134,13 +147,20 @@ mod tests {
         assert!(f.value.unwrap_err().contains("already read for --password"));
         let f = stdin.flag("password", "lit", || unreachable!());
         assert_eq!(f.source, SecretSource::Flag);
-        let f = stdin.flag("password", "env:LEADCHECK_TEST_SURELY_UNSET_VAR", || unreachable!());
+        let f = stdin.flag(
+            "password",
+            "env:LEADCHECK_TEST_SURELY_UNSET_VAR",
+            || unreachable!(),
+        );
         assert!(f
             .value
             .unwrap_err()
             .contains("LEADCHECK_TEST_SURELY_UNSET_VAR is not set"));
         let f = from_file("no/such/file", Some(Path::new("/nonexistent")));
-        assert!(f.value.unwrap_err().contains("/nonexistent/no/such/file: no such file"));
+        assert!(f
+            .value
+            .unwrap_err()
+            .contains("/nonexistent/no/such/file: no such file"));
         assert_eq!(trim_one_newline("a\n\n".into()), "a\n");
         assert_eq!(trim_one_newline("a\r\n".into()), "a");
     }

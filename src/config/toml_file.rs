@@ -92,8 +92,11 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for SpannedVisitor<T> {
 
 impl<'de> Deserialize<'de> for Key {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
-        let (span, name) =
-            d.deserialize_struct(SPANNED, SPANNED_FIELDS, SpannedVisitor::<String>(Default::default()))?;
+        let (span, name) = d.deserialize_struct(
+            SPANNED,
+            SPANNED_FIELDS,
+            SpannedVisitor::<String>(Default::default()),
+        )?;
         Ok(Key { span, name })
     }
 }
@@ -273,7 +276,11 @@ pub struct ParseError {
 }
 
 impl ParseError {
-    fn at(loc: Location, message: impl Into<String>, expected: impl Into<Option<String>>) -> ParseError {
+    fn at(
+        loc: Location,
+        message: impl Into<String>,
+        expected: impl Into<Option<String>>,
+    ) -> ParseError {
         ParseError {
             location: Some(loc),
             message: message.into(),
@@ -298,7 +305,8 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, Pars
     let mut saw_destination = false;
     for (k, n) in top {
         if k.name != "destination" {
-            let hint = fields::did_you_mean(&k.name, ["destination"]).map(|s| format!("did you mean `{s}`?"));
+            let hint = fields::did_you_mean(&k.name, ["destination"])
+                .map(|s| format!("did you mean `{s}`?"));
             return Err(ParseError::at(
                 loc.at(k.span.start),
                 format!("unknown top-level key `{}`", k.name),
@@ -321,7 +329,10 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, Pars
         return Err(ParseError {
             location: Some(loc.at(0)),
             message: "the config has no destination".into(),
-            expected: Some("add a `[destination.NAME]` table with a `type` (`leadcheck init` writes one)".into()),
+            expected: Some(
+                "add a `[destination.NAME]` table with a `type` (`leadcheck init` writes one)"
+                    .into(),
+            ),
         });
     }
     Ok(Config {
@@ -330,12 +341,20 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Config, Pars
     })
 }
 
-fn destination(loc: &Locator, name: Key, body: Node, base: Option<&Path>) -> Result<Destination, ParseError> {
+fn destination(
+    loc: &Locator,
+    name: Key,
+    body: Node,
+    base: Option<&Path>,
+) -> Result<Destination, ParseError> {
     let V::Table(entries) = body.value else {
         return Err(ParseError::at(
             loc.at(body.span.start),
             format!("`destination.{}` is {}", name.name, body.value.describe()),
-            Some("expected a table: `[destination.NAME]` with `type = \"...\"` and its fields".into()),
+            Some(
+                "expected a table: `[destination.NAME]` with `type = \"...\"` and its fields"
+                    .into(),
+            ),
         ));
     };
     let kinds = fields::KINDS.join(", ");
@@ -354,11 +373,15 @@ fn destination(loc: &Locator, name: Key, body: Node, base: Option<&Path>) -> Res
         ));
     };
     let Some(kind) = fields::canonical_kind(t) else {
-        let hint = fields::did_you_mean(t, fields::KINDS.iter().copied()).map(|s| format!("did you mean \"{s}\"? "));
+        let hint = fields::did_you_mean(t, fields::KINDS.iter().copied())
+            .map(|s| format!("did you mean \"{s}\"? "));
         return Err(ParseError::at(
             loc.at(type_node.span.start),
             format!("unknown destination type \"{t}\""),
-            Some(format!("{}expected one of: {kinds}", hint.unwrap_or_default())),
+            Some(format!(
+                "{}expected one of: {kinds}",
+                hint.unwrap_or_default()
+            )),
         ));
     };
     let mut values = Vec::new();
@@ -415,19 +438,27 @@ fn destination(loc: &Locator, name: Key, body: Node, base: Option<&Path>) -> Res
         };
         values.push((k.name.clone(), value, Some(vloc)));
     }
-    let mut d =
-        fields::build(&name.name, kind, values, Some(loc.at(name.span.start))).map_err(|(msg, l)| ParseError {
+    let mut d = fields::build(&name.name, kind, values, Some(loc.at(name.span.start))).map_err(
+        |(msg, l)| ParseError {
             location: l,
             message: msg,
             expected: None,
-        })?;
-    d.locations.insert("type".into(), loc.at(type_node.span.start));
+        },
+    )?;
+    d.locations
+        .insert("type".into(), loc.at(type_node.span.start));
     Ok(d)
 }
 
 const SECRET_FORMS: &str = "a string, `{ env = \"VAR\" }` or `{ file = \"PATH\" }`";
 
-fn secret(loc: &Locator, field: &str, v: &V, at: &Location, base: Option<&Path>) -> Result<SecretField, ParseError> {
+fn secret(
+    loc: &Locator,
+    field: &str,
+    v: &V,
+    at: &Location,
+    base: Option<&Path>,
+) -> Result<SecretField, ParseError> {
     match v {
         V::Str(s) => Ok(SecretField::plain(s.clone())),
         V::Table(entries) => {
@@ -449,11 +480,15 @@ fn secret(loc: &Locator, field: &str, v: &V, at: &Location, base: Option<&Path>)
                 "env" => Ok(secrets::from_env(s)),
                 "file" => Ok(secrets::from_file(s, base)),
                 other => {
-                    let hint = fields::did_you_mean(other, ["env", "file"]).map(|s| format!("did you mean `{s}`? "));
+                    let hint = fields::did_you_mean(other, ["env", "file"])
+                        .map(|s| format!("did you mean `{s}`? "));
                     Err(ParseError::at(
                         loc.at(k.span.start),
                         format!("unknown key `{other}` in secret `{field}`"),
-                        Some(format!("{}expected {SECRET_FORMS}", hint.unwrap_or_default())),
+                        Some(format!(
+                            "{}expected {SECRET_FORMS}",
+                            hint.unwrap_or_default()
+                        )),
                     ))
                 }
             }
@@ -480,10 +515,15 @@ mod tests {
         assert_eq!(d.name, "crm");
         assert_eq!(d.location.as_ref().unwrap().to_string(), "lc.toml:2:14");
         assert_eq!(d.locations["instance_url"].to_string(), "lc.toml:4:16");
-        let Spec::Dynamics(dy) = &d.spec else { panic!() };
+        let Spec::Dynamics(dy) = &d.spec else {
+            panic!()
+        };
         assert_eq!(dy.authentication, Some(DynamicsAuth::AzureAd));
         let key = dy.application_key.as_ref().unwrap();
-        assert_eq!(key.source, SecretSource::Env("LEADCHECK_SURELY_UNSET".into()));
+        assert_eq!(
+            key.source,
+            SecretSource::Env("LEADCHECK_SURELY_UNSET".into())
+        );
         assert!(key.value.is_err());
         assert_eq!(d.common.contact_email, vec!["a@b.com"]);
         let Spec::Marketo(m) = &c.destinations[1].spec else {
@@ -511,7 +551,10 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.location.unwrap().to_string(), "f:3:1");
-        assert!(e.expected.unwrap().contains("did you mean `https_endpoint_url`?"));
+        assert!(e
+            .expected
+            .unwrap()
+            .contains("did you mean `https_endpoint_url`?"));
         let e = parse("[destination.x]\nurl = 1\n", "f", None).unwrap_err();
         assert!(e.message.contains("has no `type`"), "{}", e.message);
         let e = parse("[destination.x]\ntype = \"dynamic\"\n", "f", None).unwrap_err();

@@ -99,7 +99,13 @@ fn mask_userinfo(text: &str) -> std::borrow::Cow<'_, str> {
     let Some(colon) = rest[..at].find(':') else {
         return text.into();
     };
-    format!("{}{}:redacted{}", &text[..i + 3], &rest[..colon], &rest[at..]).into()
+    format!(
+        "{}{}:redacted{}",
+        &text[..i + 3],
+        &rest[..colon],
+        &rest[at..]
+    )
+    .into()
 }
 
 fn percent_decode(s: &str) -> String {

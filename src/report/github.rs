@@ -10,7 +10,9 @@ use std::path::Path;
 
 /// actions/toolkit `escapeData`.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// actions/toolkit `escapeProperty`.
@@ -32,7 +34,10 @@ pub fn render(
                 Severity::Warning => "warning",
                 Severity::Info => "notice",
             };
-            let mut props = vec![format!("title={}", escape_property(&format!("{} {}", f.code, p.title)))];
+            let mut props = vec![format!(
+                "title={}",
+                escape_property(&format!("{} {}", f.code, p.title))
+            )];
             if let Some(l) = &f.location {
                 props.push(format!("file={}", escape_property(&l.file)));
                 props.push(format!("line={}", l.line));
@@ -49,7 +54,11 @@ pub fn render(
                 escape_data(&crate::term::sanitize(&msg, true))
             )?;
         }
-        let failed: Vec<_> = d.checks.iter().filter(|c| c.status == Status::Fail).collect();
+        let failed: Vec<_> = d
+            .checks
+            .iter()
+            .filter(|c| c.status == Status::Fail)
+            .collect();
         if failed.is_empty() || d.findings.iter().any(|f| f.severity == Severity::Error) {
             continue;
         }
@@ -71,7 +80,10 @@ pub fn render(
         report.destinations.len()
     )?;
     if let Some(path) = summary {
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
         f.write_all(markdown(report, lang).as_bytes())?;
     }
     Ok(())
@@ -92,7 +104,11 @@ pub fn markdown(report: &RunReport, lang: Lang) -> String {
         Status::Fail => "❌",
         Status::Skip => "⏭️",
     };
-    let mut md = format!("## leadcheck: {} {}\n\n", icon(report.status), report.status.as_str());
+    let mut md = format!(
+        "## leadcheck: {} {}\n\n",
+        icon(report.status),
+        report.status.as_str()
+    );
     md.push_str("| destination | type | status | findings |\n|---|---|---|---|\n");
     for d in &report.destinations {
         let codes: Vec<&str> = d.findings.iter().map(|f| f.code.as_str()).collect();

@@ -34,7 +34,12 @@ fn paint_severity(text: &str, s: Severity) -> ColoredString {
     }
 }
 
-pub fn render(report: &RunReport, lang: Lang, color: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+pub fn render(
+    report: &RunReport,
+    lang: Lang,
+    color: bool,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     colored::control::set_override(color);
     let result = write(report, lang, out);
     colored::control::unset_override();

@@ -60,6 +60,7 @@ pub fn to_value(report: &RunReport, lang: Lang) -> Value {
 }
 
 pub fn render(report: &RunReport, lang: Lang, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let text = serde_json::to_string_pretty(&to_value(report, lang)).map_err(std::io::Error::other)?;
+    let text =
+        serde_json::to_string_pretty(&to_value(report, lang)).map_err(std::io::Error::other)?;
     writeln!(out, "{text}")
 }

@@ -12,7 +12,11 @@ pub fn render(report: &RunReport, lang: Lang, out: &mut dyn std::io::Write) -> s
     for d in &report.destinations {
         let mut suite = TestSuite::new(format!("{} ({})", d.name, d.kind));
         let line = |f: &super::Finding| {
-            let at = f.location.as_ref().map(|l| format!(" at {l}")).unwrap_or_default();
+            let at = f
+                .location
+                .as_ref()
+                .map(|l| format!(" at {l}"))
+                .unwrap_or_default();
             format!(
                 "{}[{}]: {}: {}{at}",
                 f.severity.as_str(),
@@ -21,7 +25,11 @@ pub fn render(report: &RunReport, lang: Lang, out: &mut dyn std::io::Write) -> s
                 f.evidence
             )
         };
-        let errors: Vec<&super::Finding> = d.findings.iter().filter(|f| f.severity == Severity::Error).collect();
+        let errors: Vec<&super::Finding> = d
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .collect();
         let others: Vec<String> = d
             .findings
             .iter()
@@ -68,9 +76,19 @@ pub fn render(report: &RunReport, lang: Lang, out: &mut dyn std::io::Write) -> s
         // Errors that no failed check carried still fail the suite.
         if !errors_told && !errors.is_empty() {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            s.set_message(format!("{}: {}", errors[0].code, page(&errors[0].code, lang).title));
+            s.set_message(format!(
+                "{}: {}",
+                errors[0].code,
+                page(&errors[0].code, lang).title
+            ));
             s.set_type(errors[0].code.clone());
-            s.set_description(errors.iter().map(|f| line(f)).collect::<Vec<_>>().join("\n"));
+            s.set_description(
+                errors
+                    .iter()
+                    .map(|f| line(f))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
             let mut case = TestCase::new("findings", s);
             case.set_classname(format!("leadcheck.{}", d.name));
             suite.add_test_case(case);

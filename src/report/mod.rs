@@ -171,7 +171,9 @@ pub fn render(
         ReportFormat::Json => json::render(report, lang, out),
         ReportFormat::Junit => junit::render(report, lang, out),
         ReportFormat::Github => {
-            let summary = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty()).map(std::path::PathBuf::from);
+            let summary = std::env::var_os("GITHUB_STEP_SUMMARY")
+                .filter(|s| !s.is_empty())
+                .map(std::path::PathBuf::from);
             github::render(report, lang, out, summary.as_deref())
         }
     }
@@ -187,8 +189,16 @@ pub struct Page {
 
 pub fn page(code: &str, lang: Lang) -> Page {
     match Catalog::get().entry(code) {
-        Some(e) => Page { title: e.title(lang).to_string(), remedy: e.remedy(lang).to_vec(), docs: e.docs.clone() },
-        None => Page { title: code.to_string(), remedy: Vec::new(), docs: Vec::new() },
+        Some(e) => Page {
+            title: e.title(lang).to_string(),
+            remedy: e.remedy(lang).to_vec(),
+            docs: e.docs.clone(),
+        },
+        None => Page {
+            title: code.to_string(),
+            remedy: Vec::new(),
+            docs: Vec::new(),
+        },
     }
 }
 

@@ -31,12 +31,14 @@ fn unknown_field_suggests_the_right_one() {
 
 #[test]
 fn missing_type_wrong_type_unknown_type() {
-    lint_config("no-type.toml")
-        .code(2)
-        .stderr(contains("no-type.toml:1:14: destination `crm` has no `type`"));
+    lint_config("no-type.toml").code(2).stderr(contains(
+        "no-type.toml:1:14: destination `crm` has no `type`",
+    ));
     lint_config("wrong-type.toml")
         .code(2)
-        .stderr(contains("wrong-type.toml:3:21: `object_identifier` is an integer"))
+        .stderr(contains(
+            "wrong-type.toml:3:21: `object_identifier` is an integer",
+        ))
         .stderr(contains("expected a string"));
     lint_config("unknown-type.toml")
         .code(2)
@@ -81,7 +83,10 @@ fn partner_center_ingestion_api_json() {
     let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     // Pasted as is, the key sits in the file: a plain-text warning, nothing else.
     assert!(text.contains("warning[LC105]"), "{text}");
-    assert!(!text.contains("Q0FOQVJZ"), "the key must not be shown: {text}");
+    assert!(
+        !text.contains("Q0FOQVJZ"),
+        "the key must not be shown: {text}"
+    );
 }
 
 #[test]
@@ -95,7 +100,9 @@ fn partner_center_lead_destination_json() {
 
 #[test]
 fn cloud_partner_portal_json_with_no_destination() {
-    lint_config("pc-cpp.json").code(0).stdout(contains("warning[LC117]"));
+    lint_config("pc-cpp.json")
+        .code(0)
+        .stdout(contains("warning[LC117]"));
 }
 
 #[test]
@@ -128,7 +135,13 @@ fn names_select_destinations() {
 #[test]
 fn flags_instead_of_a_file() {
     leadcheck()
-        .args(["lint", "--type", "salesforce", "--object-identifier", "00D36000000qRha"])
+        .args([
+            "lint",
+            "--type",
+            "salesforce",
+            "--object-identifier",
+            "00D36000000qRha",
+        ])
         .assert()
         .code(0)
         .stdout(contains("salesforce (salesforce): pass"));
@@ -149,7 +162,9 @@ fn flags_instead_of_a_file() {
         .assert()
         .code(0)
         .stdout(contains("warning[LC105]"))
-        .stdout(contains("--storage-account-connection-string was given as a literal"));
+        .stdout(contains(
+            "--storage-account-connection-string was given as a literal",
+        ));
     leadcheck()
         .args([
             "lint",
@@ -186,9 +201,15 @@ fn init_writes_a_template_that_loads() {
             .unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let findings = v["destinations"][0]["findings"].as_array().unwrap().clone();
-        assert!(!findings.is_empty(), "{kind}: an empty template has values to fill in");
+        assert!(
+            !findings.is_empty(),
+            "{kind}: an empty template has values to fill in"
+        );
         for f in findings {
-            assert!(["LC102", "LC106"].contains(&f["code"].as_str().unwrap()), "{kind}: {f}");
+            assert!(
+                ["LC102", "LC106"].contains(&f["code"].as_str().unwrap()),
+                "{kind}: {f}"
+            );
         }
         assert_eq!(out.status.code(), Some(1));
     }
@@ -197,7 +218,11 @@ fn init_writes_a_template_that_loads() {
 #[test]
 fn init_refuses_to_overwrite() {
     let dir = tempfile::tempdir().unwrap();
-    leadcheck().current_dir(dir.path()).arg("init").assert().code(0);
+    leadcheck()
+        .current_dir(dir.path())
+        .arg("init")
+        .assert()
+        .code(0);
     let first = std::fs::read_to_string(dir.path().join("leadcheck.toml")).unwrap();
     assert!(first.contains("type = \"https\""));
     leadcheck()

@@ -23,8 +23,14 @@ fn test_lead(kind: &str) -> String {
 #[test]
 fn https_prints_the_user_details_json() {
     let v: serde_json::Value = serde_json::from_str(&test_lead("https")).unwrap();
-    assert_eq!(v["UserDetails"]["FirstName"], "MSFT_TEST_636573304831318844");
-    assert_eq!(v["UserDetails"]["Email"], "MSFT_TEST_636573304831318844@test.com");
+    assert_eq!(
+        v["UserDetails"]["FirstName"],
+        "MSFT_TEST_636573304831318844"
+    );
+    assert_eq!(
+        v["UserDetails"]["Email"],
+        "MSFT_TEST_636573304831318844@test.com"
+    );
     assert_eq!(v["LeadSource"], "AzureMarketplace");
     assert_eq!(v["ActionCode"], "INS");
     assert_eq!(v["OfferTitle"], "Contoso Test");
@@ -32,7 +38,13 @@ fn https_prints_the_user_details_json() {
     let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
     assert_eq!(
         keys,
-        ["UserDetails", "LeadSource", "ActionCode", "OfferTitle", "Description"]
+        [
+            "UserDetails",
+            "LeadSource",
+            "ActionCode",
+            "OfferTitle",
+            "Description"
+        ]
     );
 }
 
@@ -41,7 +53,9 @@ fn salesforce_prints_urlencoded_form_lines() {
     let out = test_lead("salesforce");
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "oid=00Do0000000ZHog");
-    assert!(lines.contains(&"lead_source=MSFT_TEST_636573304831318844-MSFT_TEST_636573304831318844%7CContoso+Test"));
+    assert!(lines.contains(
+        &"lead_source=MSFT_TEST_636573304831318844-MSFT_TEST_636573304831318844%7CContoso+Test"
+    ));
     assert!(lines.contains(&"email=MSFT_TEST_636573304831318844%40test.com"));
     assert_eq!(lines.last(), Some(&"encoding=UTF-8"));
 }
@@ -59,11 +73,17 @@ fn table_dynamics_marketo_are_json() {
 
 #[test]
 fn default_title_and_ticks_now() {
-    let out = leadcheck().args(["test-lead", "--type", "https"]).assert().code(0);
+    let out = leadcheck()
+        .args(["test-lead", "--type", "https"])
+        .assert()
+        .code(0);
     let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(v["OfferTitle"], "leadcheck test");
     let first = v["UserDetails"]["FirstName"].as_str().unwrap();
     let ticks: u64 = first.strip_prefix("MSFT_TEST_").unwrap().parse().unwrap();
     assert!(ticks > 638_000_000_000_000_000, "ticks of now: {ticks}");
-    leadcheck().args(["test-lead", "--type", "nosuch"]).assert().code(2);
+    leadcheck()
+        .args(["test-lead", "--type", "nosuch"])
+        .assert()
+        .code(2);
 }

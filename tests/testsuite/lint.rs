@@ -42,7 +42,10 @@ fn every_rule_fires_on_its_fixture() {
     assert_eq!(code, 1);
     let got = codes(&v);
     let want: BTreeMap<String, Vec<String>> = [
-        ("dyn", vec!["LC104", "LC105", "LC107", "LC108", "LC112", "LC304"]),
+        (
+            "dyn",
+            vec!["LC104", "LC105", "LC107", "LC108", "LC112", "LC304"],
+        ),
         ("dyn-o365", vec!["LC102", "LC103", "LC106"]),
         ("sf", vec!["LC113"]),
         ("mkto", vec!["LC106", "LC114", "LC115", "LC116"]),
@@ -83,7 +86,10 @@ fn clean_config_exits_zero() {
     let flow = "https://prod-1.westus.logic.azure.com/workflows/a/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers&sv=1.0&sig=CANARYSIG";
     let (code, v, text) = lint_json(
         "valid.toml",
-        &[("LC_FIXTURE_SECRET", "CANARY-env"), ("LC_FIXTURE_FLOW_URL", flow)],
+        &[
+            ("LC_FIXTURE_SECRET", "CANARY-env"),
+            ("LC_FIXTURE_FLOW_URL", flow),
+        ],
     );
     assert_eq!(code, 0, "{text}");
     assert_eq!(v["status"], "pass");
@@ -135,7 +141,10 @@ fn github_writes_the_step_summary() {
         .unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("::error title=LC113 "), "{stdout}");
-    assert!(stdout.contains(",file=findings.toml,line=19,col=21::"), "{stdout}");
+    assert!(
+        stdout.contains(",file=findings.toml,line=19,col=21::"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("add-mask"));
     let md = std::fs::read_to_string(&summary).unwrap();
     assert!(md.starts_with("before\n## leadcheck: "), "{md}");

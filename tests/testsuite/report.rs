@@ -5,7 +5,8 @@
 use leadcheck::cli::ReportFormat;
 use leadcheck::lang::Lang;
 use leadcheck::report::{
-    github, page, render, Check, DestinationReport, Finding, Location, RunReport, Severity, Status, TestLead,
+    github, page, render, Check, DestinationReport, Finding, Location, RunReport, Severity, Status,
+    TestLead,
 };
 use leadcheck::secret::Secret;
 
@@ -55,7 +56,13 @@ fn sample() -> RunReport {
                 0,
                 "0 error(s), 1 warning(s)",
             ),
-            check("send", "POST the MSFT_TEST lead", Status::Pass, 95, "HTTP 202"),
+            check(
+                "send",
+                "POST the MSFT_TEST lead",
+                Status::Pass,
+                95,
+                "HTTP 202",
+            ),
             check(
                 "verify",
                 "Verify arrival",
@@ -77,7 +84,10 @@ fn sample() -> RunReport {
                 line: 12,
                 column: 22,
             })),
-            Finding::info("LC116", format!("100% done: token {:?}", Secret::new(CANARY))),
+            Finding::info(
+                "LC116",
+                format!("100% done: token {:?}", Secret::new(CANARY)),
+            ),
         ],
         test_lead: TestLead {
             id: Some("MSFT_TEST_636573304831318844".into()),
@@ -90,7 +100,13 @@ fn sample() -> RunReport {
         name: "leads".into(),
         kind: "azure-table".into(),
         status: Status::Pass,
-        checks: vec![check("send", "Insert the entity", Status::Pass, 40, "HTTP 204")],
+        checks: vec![check(
+            "send",
+            "Insert the entity",
+            Status::Pass,
+            40,
+            "HTTP 204",
+        )],
         findings: vec![],
         test_lead: TestLead {
             id: Some("3:2F22:2F2018/MSFT_TEST_636573304831318844".into()),
@@ -218,7 +234,10 @@ fn github_snapshot_and_summary() {
     let md = std::fs::read_to_string(&summary).unwrap();
     insta::assert_snapshot!(
         "github_summary",
-        placeholders(md, |s| s.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;"))
+        placeholders(md, |s| s
+            .replace('|', "\\|")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;"))
     );
 }
 
