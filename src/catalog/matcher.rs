@@ -505,10 +505,15 @@ impl Matcher {
                 p.compact = chars.into_iter().collect();
             } else {
                 let toks = pattern_tokens(&r.key);
-                let original_words: Vec<String> = r
+                // Each original word with its folded form, folded once (not once per token).
+                let original_words: Vec<(String, String)> = r
                     .original
                     .split(|c: char| !c.is_alphanumeric())
-                    .map(|w| w.to_lowercase())
+                    .map(|w| {
+                        let w = w.to_lowercase();
+                        let f = normalize::fold(&w);
+                        (w, f)
+                    })
                     .collect();
                 let mut seen = HashSet::new();
                 for w in &toks {
@@ -524,8 +529,8 @@ impl Matcher {
                         .push((pi, slot));
                     let forms: Vec<String> = original_words
                         .iter()
-                        .filter(|o| normalize::fold(o) == *w)
-                        .cloned()
+                        .filter(|(_, f)| f == w)
+                        .map(|(o, _)| o.clone())
                         .collect();
                     add_pre(
                         raw_fragments(w, &forms),
@@ -580,6 +585,15 @@ impl Matcher {
                 };
                 for rule in list {
                     let groups = parse_rule(rule);
+                    // The rule's words with their folded forms, folded once per rule.
+                    let rule_words: Vec<(String, String)> = rule
+                        .split(['+', '|'])
+                        .map(|s| {
+                            let s = s.trim().to_lowercase();
+                            let f = normalize::fold(&s);
+                            (s, f)
+                        })
+                        .collect();
                     if groups.is_empty() || groups.len() > 8 {
                         continue;
                     }
@@ -600,10 +614,10 @@ impl Matcher {
                                 spec: 1.0
                                     / alt_codes.get(&alt).map_or(1, |c| c.len()).max(1) as f32,
                             });
-                            let forms: Vec<String> = rule
-                                .split(['+', '|'])
-                                .map(|s| s.trim().to_lowercase())
-                                .filter(|s| normalize::fold(s) == alt)
+                            let forms: Vec<String> = rule_words
+                                .iter()
+                                .filter(|(_, f)| *f == alt)
+                                .map(|(s, _)| s.clone())
                                 .collect();
                             let frags = if alt.chars().any(is_cjk) {
                                 // Korean spacing varies: look for the first bigram only.
