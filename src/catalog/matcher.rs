@@ -937,7 +937,13 @@ impl Matcher {
                     e.conf -= 0.08;
                 }
             }
-            list.sort_by(|a, b| b.conf.total_cmp(&a.conf).then(a.span.0.cmp(&b.span.0)));
+            // Full tie-breakers: the same text must give the same answer on every run.
+            list.sort_by(|a, b| {
+                b.conf
+                    .total_cmp(&a.conf)
+                    .then(a.span.0.cmp(&b.span.0))
+                    .then(a.span.1.cmp(&b.span.1))
+            });
             let top = list[0];
             if top.conf < THRESHOLD {
                 continue;
@@ -959,7 +965,11 @@ impl Matcher {
                 b.1 -= 0.03;
             }
         }
-        best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.2.span.0.cmp(&b.2.span.0)));
+        best.sort_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then(a.2.span.0.cmp(&b.2.span.0))
+                .then(a.0.cmp(&b.0))
+        });
         let mut kept: Vec<(u16, f32, Evidence)> = Vec::new();
         for cand in best {
             let near = |k: &(u16, f32, Evidence)| {
