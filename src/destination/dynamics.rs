@@ -301,17 +301,7 @@ async fn send(
     req: reqwest::RequestBuilder,
     instance: bool,
 ) -> Option<(Step, Response)> {
-    let req = match req.build() {
-        Ok(r) => r,
-        Err(e) => {
-            run.fail(
-                step,
-                format!("cannot build the request: {e}"),
-                Finding::error("LC103", e.to_string()),
-            );
-            return None;
-        }
-    };
+    let (step, req) = super::build(run, step, req)?;
     match ctx.net.send(req).await {
         Ok(resp) => Some((step, resp)),
         Err(e) if instance && e.code == "LC209" => {

@@ -73,22 +73,15 @@ impl HttpsEndpoint {
             run.skip(step, "dry run: the lead was not sent");
         } else {
             let body = serde_json::to_vec(&ctx.lead.https_json()).unwrap_or_default();
-            let req = match ctx
-                .net
-                .request(Method::POST, url.clone())
-                .header(CONTENT_TYPE, "application/json")
-                .body(body)
-                .build()
-            {
-                Ok(r) => r,
-                Err(e) => {
-                    run.fail(
-                        step,
-                        format!("cannot build the request: {e}"),
-                        Finding::error("LC103", e.to_string()),
-                    );
-                    return;
-                }
+            let Some((step, req)) = super::build(
+                run,
+                step,
+                ctx.net
+                    .request(Method::POST, url.clone())
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body),
+            ) else {
+                return;
             };
             let Some((step, resp)) = send(ctx, run, step, req).await else {
                 return;

@@ -318,24 +318,15 @@ impl Marketo {
             .append_pair("client_id", client_id)
             .append_pair("client_secret", secret.expose())
             .finish();
-        let req = match ctx
-            .net
-            .request(Method::POST, url)
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(ACCEPT, "application/json")
-            .body(body)
-            .build()
-        {
-            Ok(r) => r,
-            Err(e) => {
-                run.fail(
-                    step,
-                    format!("cannot build the request: {e}"),
-                    Finding::error("LC103", e.to_string()),
-                );
-                return None;
-            }
-        };
+        let (step, req) = super::build(
+            run,
+            step,
+            ctx.net
+                .request(Method::POST, url)
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(ACCEPT, "application/json")
+                .body(body),
+        )?;
         let (step, resp) = super::send(ctx, run, step, req).await?;
         let v = resp.json().unwrap_or(Value::Null);
         let status = resp.status.as_u16();

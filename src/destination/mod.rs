@@ -105,6 +105,26 @@ pub async fn probe(ctx: &Ctx, run: &mut Run, url: &Url) -> bool {
 /// Sends `req` as part of `step`. On a network failure (or a redirect, 429, 407) the step
 /// fails with the mapped finding and `None` is returned; otherwise the response, whatever
 /// its status, for the destination to judge and finish the step.
+/// Builds a request; a request that cannot be built (a malformed URL or header) fails
+/// `step` with LC103.
+pub fn build(
+    run: &mut Run,
+    step: Step,
+    req: reqwest::RequestBuilder,
+) -> Option<(Step, reqwest::Request)> {
+    match req.build() {
+        Ok(r) => Some((step, r)),
+        Err(e) => {
+            run.fail(
+                step,
+                format!("cannot build the request: {e}"),
+                Finding::error("LC103", e.to_string()),
+            );
+            None
+        }
+    }
+}
+
 pub async fn send(
     ctx: &Ctx,
     run: &mut Run,

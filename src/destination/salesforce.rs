@@ -198,22 +198,15 @@ impl Salesforce {
         let body: String = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form.iter())
             .finish();
-        let req = match ctx
-            .net
-            .request(Method::POST, url.clone())
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body)
-            .build()
-        {
-            Ok(r) => r,
-            Err(e) => {
-                run.fail(
-                    step,
-                    format!("cannot build the request: {e}"),
-                    Finding::error("LC103", e.to_string()),
-                );
-                return;
-            }
+        let Some((step, req)) = super::build(
+            run,
+            step,
+            ctx.net
+                .request(Method::POST, url.clone())
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(body),
+        ) else {
+            return;
         };
         let Some((step, resp)) = send(ctx, run, step, req).await else {
             return;
