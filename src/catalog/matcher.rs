@@ -17,6 +17,7 @@
 //! what keeps `triage` fast on large exports.
 
 use super::normalize::{self, is_placeholder, Normalized};
+use super::prefilter::Folder;
 use super::{Catalog, Entry};
 use crate::lang::TextLang;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -51,8 +52,6 @@ const SUPPORT: f32 = 0.3;
 const KEYWORD: f32 = 0.72;
 /// Share of a phrase's (weighted) words needed for a partial match.
 const WEAK_SHARE: f32 = 0.6;
-/// The prefilter's share for Chinese and Korean, lower: odd spacing splits raw bigrams.
-const PRE_CJK_SHARE: f32 = 0.3;
 /// Extra tokens allowed between two words of a whole phrase (names, ids, filler).
 const GAP: usize = 4;
 /// Keyword groups must all hit within this many bytes of the normalized text.
@@ -75,13 +74,6 @@ enum KeyPat {
         /// 1 / the number of codes whose rules have this alternative.
         spec: f32,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum PreTarget {
-    Anchor,
-    Alt { rule: u32, group: u8 },
-    Unit { phrase: u32, slot: u16 },
 }
 
 #[derive(Debug)]
@@ -118,13 +110,19 @@ pub struct Matcher {
     key_pats: Vec<KeyPat>,
     words: HashMap<Box<str>, Vec<(u32, u16)>>,
     bigrams: HashMap<(char, char), Vec<(u32, u16)>>,
+    /// The prefilter's literals (see [`super::prefilter`]); `None` when empty.
     pre_ac: Option<AhoCorasick>,
-    pre_pats: Vec<Vec<PreTarget>>,
+    literals: Vec<String>,
+    /// Signatures without literals: when any, every record goes to the full matcher.
+    unfiltered: Vec<String>,
     fragments: Vec<String>,
     /// Each code's destinations, as a bit set (see [`DESTINATIONS`]).
     dest: Vec<u8>,
     /// Words that name a destination in a text.
     dest_ac: Option<AhoCorasick>,
+    /// Words that put a text in a lead destination's context: destinations, leads, the
+    /// marketplace, Partner Center (see [`CONTEXT`]).
+    context_ac: Option<AhoCorasick>,
     dest_bits: Vec<u8>,
 }
 
@@ -168,6 +166,49 @@ const DESTINATIONS: [(&str, &[&str]); 6] = [
         ],
     ),
     ("azure-blob", &["blob"]),
+];
+
+/// Besides the destinations' names: words that make a text about lead destinations. Weak
+/// evidence (a partial phrase, a short or common phrase) counts only with one of them or a
+/// destination in the same text, so "please retry" or "internal server error" alone is not
+/// a lead-destination error.
+const CONTEXT: &[&str] = &[
+    "lead",
+    "leads",
+    "leada",
+    "leadow",
+    "leadów",
+    "leady",
+    "marketplace",
+    "partner center",
+    "customer leads",
+    "lead destination",
+    "lead management",
+    "test drive",
+    "contact me",
+    "get it now",
+    "msft_test",
+    "potencjaln",
+    "centrum partnerskie",
+    "centrum partnerskim",
+    "cliente potencial",
+    "clientes potenciais",
+    "venda potencial",
+    "vendas potenciais",
+    "mercado comercial",
+    "marketplace comercial",
+    "潛在客戶",
+    "潜在客户",
+    "線索",
+    "线索",
+    "合作夥伴中心",
+    "合作伙伴中心",
+    "商業市集",
+    "商业市场",
+    "리드",
+    "잠재 고객",
+    "파트너 센터",
+    "마켓플레이스",
 ];
 
 static MATCHER: OnceLock<Matcher> = OnceLock::new();
@@ -315,31 +356,238 @@ fn parse_rule(rule: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// The fragments the prefilter looks for in raw text for a normalized unit. For each way it
-/// is written (`forms`, else the unit): its longest ASCII alphanumeric run of 3 or more,
-/// present with or without diacritics and in any ASCII case; else the form itself, in lower
-/// and upper case, and the folded unit.
-fn raw_fragments(unit: &str, forms: &[String]) -> Vec<String> {
-    let mut out = Vec::new();
-    let own = [unit.to_string()];
-    let sources = if forms.is_empty() { &own[..] } else { forms };
-    for f in sources {
-        let best = f
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .filter(|r| r.len() >= 3)
-            .max_by_key(|r| r.len());
-        match best {
-            Some(run) => out.push(run.to_ascii_lowercase()),
-            None => {
-                out.push(f.to_lowercase());
-                out.push(f.to_uppercase());
-                out.push(unit.to_string());
-            }
+/// Words of ordinary tickets in every language (compact keys): poor literals for the
+/// prefilter, which would send many ordinary records to the full matcher.
+const COMMON: &[&str] = &[
+    // en
+    "error",
+    "errors",
+    "user",
+    "users",
+    "account",
+    "access",
+    "password",
+    "email",
+    "login",
+    "sign",
+    "server",
+    "please",
+    "thanks",
+    "help",
+    "problem",
+    "issue",
+    "cannot",
+    "could",
+    "would",
+    "should",
+    "data",
+    "time",
+    "name",
+    "request",
+    "requests",
+    "invalid",
+    "failed",
+    "found",
+    "check",
+    "settings",
+    "again",
+    "message",
+    "portal",
+    "system",
+    "connection",
+    "network",
+    "today",
+    "yesterday",
+    "update",
+    "working",
+    "report",
+    "number",
+    "service",
+    "support",
+    "because",
+    "after",
+    "before",
+    "while",
+    "visit",
+    "create",
+    "delete",
+    "change",
+    "office",
+    "meeting",
+    "invoice",
+    "payment",
+    "order",
+    "customer",
+    "company",
+    "contact",
+    "phone",
+    "address",
+    "website",
+    "window",
+    "windows",
+    "laptop",
+    "printer",
+    "team",
+    // pl
+    "blad",
+    "uzytkownik",
+    "prosze",
+    "konto",
+    "haslo",
+    "dane",
+    "oferte",
+    "oferta",
+    "oferty",
+    "dzien",
+    "dobry",
+    "dziekuje",
+    "problem",
+    "system",
+    "polaczenie",
+    "faktura",
+    "faktury",
+    "spotkanie",
+    "zamowienie",
+    "klient",
+    "klienta",
+    "firma",
+    "strona",
+    "jutro",
+    "wczoraj",
+    // pt
+    "erro",
+    "usuario",
+    "conta",
+    "senha",
+    "favor",
+    "dados",
+    "problema",
+    "podemos",
+    "posso",
+    "obrigado",
+    "obrigada",
+    "sistema",
+    "conexao",
+    "fatura",
+    "pedido",
+    "reuniao",
+    "cliente",
+    "empresa",
+    "hoje",
+    "ontem",
+    "pagamento",
+    "consigo",
+    "preciso",
+    // zh, ko
+    "無法",
+    "无法",
+    "我們",
+    "我们",
+    "可以",
+    "錯誤",
+    "错误",
+    "問題",
+    "问题",
+    "連線",
+    "连接",
+    "使用者",
+    "用户",
+    "系統",
+    "系统",
+    "請問",
+    "请问",
+    "帳戶",
+    "账户",
+    "密碼",
+    "密码",
+    "오류",
+    "사용자",
+    "연결",
+    "문제",
+    "계정",
+    "비밀번호",
+    "시스템",
+    "확인",
+];
+
+/// How much a literal is expected to cost the prefilter: short and common literals pass
+/// many ordinary records to the full matcher.
+fn literal_cost(lit: &str) -> f32 {
+    let cjk = lit.chars().any(is_cjk);
+    let base = if cjk {
+        match lit.chars().count() {
+            0 | 1 => 60.0,
+            2 => 8.0,
+            3 => 3.0,
+            _ => 1.5,
         }
+    } else {
+        match lit.len() {
+            0..=2 => 300.0,
+            3 => 40.0,
+            4 => 12.0,
+            5 => 5.0,
+            6 => 3.0,
+            _ => 1.5,
+        }
+    };
+    if COMMON.contains(&lit) {
+        base * 10.0
+    } else {
+        base
     }
-    out.sort();
-    out.dedup();
-    out
+}
+
+/// The prefilter literal of a phrase, if it needs one of its own. Only a whole,
+/// distinctive phrase ([`WHOLE_STRONG`]) reports a code without a lead context in the text
+/// (see [`Evidence::needs_context`]), and the prefilter looks for every context cue anyway.
+/// A whole Latin phrase holds each of its words, so its least common word is enough (none
+/// when one of them holds a context cue); a whole Chinese or Korean phrase is found without
+/// spaces in the compact key, so its longest run without placeholders is.
+fn phrase_literal(p: &Phrase, units: &[String], context: &[String]) -> Option<String> {
+    if whole_conf(p) < WHOLE_STRONG {
+        return None;
+    }
+    let covered = |l: &str| context.iter().any(|c| l.contains(c.as_str()));
+    if p.cjk {
+        let run = p
+            .compact
+            .split(is_placeholder)
+            .max_by_key(|r| r.chars().count())
+            .unwrap_or("");
+        let run = super::prefilter::compact_literal(run);
+        return (!covered(&run) && !run.is_empty()).then_some(run);
+    }
+    if units.iter().any(|u| covered(u)) {
+        return None;
+    }
+    (0..units.len())
+        .filter(|&i| !units[i].is_empty())
+        .min_by(|&a, &b| {
+            let cost = |i: usize| literal_cost(&units[i]) / p.weights[i].max(0.05);
+            cost(a).total_cmp(&cost(b))
+        })
+        .map(|i| units[i].clone())
+}
+
+/// The literals of a keyword rule: every group must hit, so the alternatives of its
+/// cheapest group. An alternative that holds a context literal costs nothing: the
+/// prefilter looks for that one anyway. `None` when no group can be expressed as literals.
+fn rule_literals(groups: &[Vec<String>], context: &[String]) -> Option<Vec<String>> {
+    let covered = |l: &str| context.iter().any(|c| l.contains(c.as_str()));
+    groups
+        .iter()
+        .map(|g| {
+            g.iter()
+                .map(|a| super::prefilter::compact_literal(a.trim()))
+                .filter(|l| !covered(l))
+                .collect::<Vec<_>>()
+        })
+        .filter(|g| g.iter().all(|l| !l.is_empty()))
+        .min_by(|a, b| {
+            let cost = |g: &Vec<String>| g.iter().map(|l| literal_cost(l)).sum::<f32>();
+            cost(a).total_cmp(&cost(b))
+        })
 }
 
 impl Matcher {
@@ -367,7 +615,6 @@ impl Matcher {
             code: u16,
             lang: TextLang,
             key: String,
-            original: String,
         }
         let mut raw = Vec::new();
         let mut phrase_codes: HashMap<String, HashSet<u16>> = HashMap::new();
@@ -407,7 +654,6 @@ impl Matcher {
                             code: ci as u16,
                             lang,
                             key,
-                            original: p.clone(),
                         });
                     }
                 }
@@ -439,7 +685,8 @@ impl Matcher {
             words: HashMap::new(),
             bigrams: HashMap::new(),
             pre_ac: None,
-            pre_pats: Vec::new(),
+            literals: Vec::new(),
+            unfiltered: Vec::new(),
             fragments: Vec::new(),
             dest: entries
                 .iter()
@@ -452,6 +699,7 @@ impl Matcher {
                 })
                 .collect(),
             dest_ac: None,
+            context_ac: None,
             dest_bits: Vec::new(),
         };
         let mut cues = Vec::new();
@@ -462,14 +710,24 @@ impl Matcher {
             }
         }
         m.dest_ac = AhoCorasick::new(&cues).ok();
-        let mut pre: HashMap<String, Vec<PreTarget>> = HashMap::new();
-        let mut add_pre = |frags: Vec<String>, t: PreTarget| {
-            for f in frags {
-                if !f.is_empty() {
-                    pre.entry(f).or_default().push(t);
-                }
-            }
-        };
+        // The prefilter's literals; `unfiltered` when a signature has none (then every
+        // record goes to the full matcher: correct, only slow; a test forbids it).
+        let mut literals: HashSet<String> = HashSet::new();
+        let mut unfiltered: Vec<String> = Vec::new();
+        // Context cues: the matcher requires one for weak evidence, so the prefilter
+        // looks for every one of them.
+        let context_keys: Vec<String> = CONTEXT
+            .iter()
+            .chain(DESTINATIONS.iter().flat_map(|d| d.1.iter()))
+            .map(|c| normalize::fold(c))
+            .collect();
+        let context: Vec<String> = context_keys
+            .iter()
+            .map(|c| super::prefilter::compact_literal(c))
+            .filter(|c| !c.is_empty())
+            .collect();
+        literals.extend(context.iter().cloned());
+        m.context_ac = AhoCorasick::new(&context_keys).ok();
 
         for r in raw {
             let pi = m.phrases.len() as u32;
@@ -485,6 +743,8 @@ impl Matcher {
                 generic: shared,
                 len: 0,
             };
+            // Each unit's compact key, by slot, for the prefilter.
+            let mut units: Vec<String> = Vec::new();
             if r.key.chars().any(is_cjk) {
                 let chars = compact(&r.key).0;
                 let mut seen = HashSet::new();
@@ -494,10 +754,7 @@ impl Matcher {
                         p.weights
                             .push(weight(bigram_df.get(&b).map_or(1, |s| s.len())));
                         m.bigrams.entry(b).or_default().push((pi, slot));
-                        add_pre(
-                            vec![format!("{}{}", b.0, b.1)],
-                            PreTarget::Unit { phrase: pi, slot },
-                        );
+                        units.push(format!("{}{}", b.0, b.1));
                     }
                 }
                 p.cjk = true;
@@ -505,16 +762,6 @@ impl Matcher {
                 p.compact = chars.into_iter().collect();
             } else {
                 let toks = pattern_tokens(&r.key);
-                // Each original word with its folded form, folded once (not once per token).
-                let original_words: Vec<(String, String)> = r
-                    .original
-                    .split(|c: char| !c.is_alphanumeric())
-                    .map(|w| {
-                        let w = w.to_lowercase();
-                        let f = normalize::fold(&w);
-                        (w, f)
-                    })
-                    .collect();
                 let mut seen = HashSet::new();
                 for w in &toks {
                     if stopword(w) || w.chars().any(is_placeholder) || !seen.insert(w.clone()) {
@@ -527,15 +774,7 @@ impl Matcher {
                         .entry(w.as_str().into())
                         .or_default()
                         .push((pi, slot));
-                    let forms: Vec<String> = original_words
-                        .iter()
-                        .filter(|(_, f)| f == w)
-                        .map(|(o, _)| o.clone())
-                        .collect();
-                    add_pre(
-                        raw_fragments(w, &forms),
-                        PreTarget::Unit { phrase: pi, slot },
-                    );
+                    units.push(super::prefilter::compact_literal(w));
                 }
                 p.len = toks.len();
                 p.tokens = toks.into_iter().map(Into::into).collect();
@@ -544,6 +783,7 @@ impl Matcher {
             if p.weights.is_empty() {
                 continue; // nothing distinctive to look for
             }
+            literals.extend(phrase_literal(&p, &units, &context));
             m.phrases.push(p);
         }
 
@@ -562,7 +802,7 @@ impl Matcher {
                     bound_end: last.is_alphanumeric(),
                 });
                 if decisive {
-                    add_pre(raw_fragments(a, &[]), PreTarget::Anchor);
+                    literals.insert(super::prefilter::compact_literal(a));
                     m.fragments.push(a.clone());
                 }
             }
@@ -585,17 +825,12 @@ impl Matcher {
                 };
                 for rule in list {
                     let groups = parse_rule(rule);
-                    // The rule's words with their folded forms, folded once per rule.
-                    let rule_words: Vec<(String, String)> = rule
-                        .split(['+', '|'])
-                        .map(|s| {
-                            let s = s.trim().to_lowercase();
-                            let f = normalize::fold(&s);
-                            (s, f)
-                        })
-                        .collect();
                     if groups.is_empty() || groups.len() > 8 {
                         continue;
+                    }
+                    match rule_literals(&groups, &context) {
+                        Some(lits) => literals.extend(lits),
+                        None => unfiltered.push(rule.clone()),
                     }
                     let ri = m.rules.len() as u32;
                     m.rules.push(Rule {
@@ -614,25 +849,6 @@ impl Matcher {
                                 spec: 1.0
                                     / alt_codes.get(&alt).map_or(1, |c| c.len()).max(1) as f32,
                             });
-                            let forms: Vec<String> = rule_words
-                                .iter()
-                                .filter(|(_, f)| *f == alt)
-                                .map(|(s, _)| s.clone())
-                                .collect();
-                            let frags = if alt.chars().any(is_cjk) {
-                                // Korean spacing varies: look for the first bigram only.
-                                let c = compact(&alt).0;
-                                vec![c.iter().take(2).collect::<String>()]
-                            } else {
-                                raw_fragments(&alt, &forms)
-                            };
-                            add_pre(
-                                frags,
-                                PreTarget::Alt {
-                                    rule: ri,
-                                    group: gi as u8,
-                                },
-                            );
                         }
                     }
                 }
@@ -644,20 +860,18 @@ impl Matcher {
                 .build(&key_strings)
                 .ok();
         }
-        let mut pre: Vec<(String, Vec<PreTarget>)> = pre.into_iter().collect();
-        pre.sort();
-        for (_, t) in pre.iter_mut() {
-            t.sort();
-            t.dedup();
-        }
-        if !pre.is_empty() {
+        literals.remove("");
+        let mut literals: Vec<String> = literals.into_iter().collect();
+        literals.sort();
+        if !literals.is_empty() {
             m.pre_ac = AhoCorasickBuilder::new()
                 .match_kind(MatchKind::Standard)
-                .ascii_case_insensitive(true)
-                .build(pre.iter().map(|(s, _)| s.as_bytes()))
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(&literals)
                 .ok();
         }
-        m.pre_pats = pre.into_iter().map(|(_, t)| t).collect();
+        m.literals = literals;
+        m.unfiltered = unfiltered;
         m.fragments.sort();
         m.fragments.dedup();
         m
@@ -670,74 +884,58 @@ impl Matcher {
 
     /// Every code found in `text`, best first.
     pub fn match_text(&self, text: &str) -> Vec<Match> {
-        if !self.might_match(text.as_bytes()) {
+        if !self.might_match(text) {
             return Vec::new();
         }
+        self.match_unfiltered(text)
+    }
+
+    /// [`Matcher::match_text`] without the prefilter, for a text that passed it.
+    pub fn match_unfiltered(&self, text: &str) -> Vec<Match> {
         let n = normalize::normalize_mapped(text);
         self.match_normalized(text, &n)
     }
 
-    /// The prefilter: false only when no signature can match `raw`. Text with escapes,
-    /// entities, zero-width or full-width letters is always passed on.
-    pub fn might_match(&self, raw: &[u8]) -> bool {
-        let Some(ac) = &self.pre_ac else { return false };
-        if needs_full_path(raw) {
+    /// The prefilter: false only when no signature can match `text` (see
+    /// [`super::prefilter`] for why).
+    pub fn might_match(&self, text: &str) -> bool {
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<(Folder, Vec<u8>)> =
+                std::cell::RefCell::new((Folder::new(), Vec::new()));
+        }
+        SCRATCH.with(|s| {
+            let (folder, buf) = &mut *s.borrow_mut();
+            buf.clear();
+            let plain = folder.compact(text, buf);
+            !plain || self.literal_in(buf)
+        })
+    }
+
+    /// Whether a compact key holds a prefilter literal.
+    pub(crate) fn literal_in(&self, compact: &[u8]) -> bool {
+        if !self.unfiltered.is_empty() {
             return true;
         }
-        let mut hits: Vec<PreTarget> = Vec::new();
-        for m in ac.find_overlapping_iter(raw) {
-            for &t in &self.pre_pats[m.pattern().as_usize()] {
-                if t == PreTarget::Anchor {
-                    return true;
-                }
-                hits.push(t);
-            }
+        self.pre_ac.as_ref().is_some_and(|ac| ac.is_match(compact))
+    }
+
+    /// The prefilter's automaton, for scanning many records' compact keys at once; `None`
+    /// when every record must be matched (see [`Matcher::unfiltered`]).
+    pub(crate) fn prefilter(&self) -> Option<&AhoCorasick> {
+        if !self.unfiltered.is_empty() {
+            return None;
         }
-        if hits.is_empty() {
-            return false;
-        }
-        hits.sort_unstable();
-        hits.dedup();
-        // Keyword rules: every group hit.
-        let mut i = 0;
-        while i < hits.len() {
-            match hits[i] {
-                PreTarget::Alt { rule, .. } => {
-                    let mut groups = 0u8;
-                    let mut j = i;
-                    while j < hits.len()
-                        && matches!(hits[j], PreTarget::Alt { rule: r, .. } if r == rule)
-                    {
-                        groups += 1;
-                        j += 1;
-                    }
-                    if groups >= self.rules[rule as usize].groups {
-                        return true;
-                    }
-                    i = j;
-                }
-                PreTarget::Unit { phrase, .. } => {
-                    let p = &self.phrases[phrase as usize];
-                    let mut w = 0.0;
-                    let mut j = i;
-                    while j < hits.len()
-                        && matches!(hits[j], PreTarget::Unit { phrase: q, .. } if q == phrase)
-                    {
-                        if let PreTarget::Unit { slot, .. } = hits[j] {
-                            w += p.weights[slot as usize];
-                        }
-                        j += 1;
-                    }
-                    let need = if p.cjk { PRE_CJK_SHARE } else { WEAK_SHARE };
-                    if !p.generic && w >= need * p.total - 1e-4 {
-                        return true;
-                    }
-                    i = j;
-                }
-                PreTarget::Anchor => return true,
-            }
-        }
-        false
+        self.pre_ac.as_ref()
+    }
+
+    /// The prefilter's literals.
+    pub fn literals(&self) -> &[String] {
+        &self.literals
+    }
+
+    /// Signatures the prefilter cannot express (should be none: a test checks).
+    pub fn unfiltered(&self) -> &[String] {
+        &self.unfiltered
     }
 
     /// Every piece of evidence found in `text`, for debugging the catalog's signatures.
@@ -787,6 +985,7 @@ impl Matcher {
                         }
                         let conf = if decisive { ANCHOR } else { SUPPORT };
                         ev.push(Evidence {
+                            needs_context: false,
                             code,
                             conf,
                             lang: None,
@@ -818,6 +1017,7 @@ impl Matcher {
                     + 0.02 * r.groups.saturating_sub(2) as f32
                     + 0.06 * spec;
                 ev.push(Evidence {
+                    needs_context: false,
                     code: r.code,
                     conf,
                     lang: Some(r.lang),
@@ -841,6 +1041,7 @@ impl Matcher {
             let tok_span = |a: usize, b: usize| (toks[a].start, toks[b].end);
             if let Some((a, b)) = whole_phrase(key, &toks, &p.tokens) {
                 ev.push(Evidence {
+                    needs_context: whole_conf(p) < WHOLE_STRONG,
                     code: p.code,
                     conf: whole_conf(p),
                     lang: Some(p.lang),
@@ -849,6 +1050,7 @@ impl Matcher {
             } else if let Some((share, a, b)) = best_window(hits, &p.weights, p.len * 2 + 6) {
                 if let Some(conf) = weak_conf(p, share) {
                     ev.push(Evidence {
+                        needs_context: true,
                         code: p.code,
                         conf,
                         lang: Some(p.lang),
@@ -894,6 +1096,7 @@ impl Matcher {
                     let a = char_byte.partition_point(|&x| x < bi);
                     let b = a + p.len.saturating_sub(1);
                     ev.push(Evidence {
+                        needs_context: whole_conf(p) < WHOLE_STRONG,
                         code: p.code,
                         conf: whole_conf(p),
                         lang: Some(p.lang),
@@ -902,6 +1105,7 @@ impl Matcher {
                 } else if let Some((share, a, b)) = best_window(hits, &p.weights, p.len * 2 + 4) {
                     if let Some(conf) = weak_conf(p, share) {
                         ev.push(Evidence {
+                            needs_context: true,
                             code: p.code,
                             conf,
                             lang: Some(p.lang),
@@ -914,9 +1118,26 @@ impl Matcher {
         ev
     }
 
+    /// Whether the text is about lead destinations: it names one, or leads, the marketplace
+    /// or Partner Center (a Latin cue must start a word: "mislead" is not "lead").
+    fn in_context(&self, key: &str) -> bool {
+        let Some(ac) = &self.context_ac else {
+            return false;
+        };
+        ac.find_overlapping_iter(key).any(|m| {
+            let before = key[..m.start()].chars().next_back();
+            let first = key[m.start()..].chars().next();
+            is_cjk(first.unwrap_or(' '))
+                || !before.is_some_and(|c| c.is_alphanumeric() && !is_cjk(c))
+        })
+    }
+
     /// Combines the evidence per code, drops weak matches that sit on a stronger match of
     /// another code, and renders the survivors.
-    fn decide(&self, text: &str, n: &Normalized, ev: Vec<Evidence>) -> Vec<Match> {
+    fn decide(&self, text: &str, n: &Normalized, mut ev: Vec<Evidence>) -> Vec<Match> {
+        if ev.iter().any(|e| e.needs_context) && !self.in_context(&n.key) {
+            ev.retain(|e| !e.needs_context);
+        }
         let mut per: HashMap<u16, Vec<Evidence>> = HashMap::new();
         for e in ev {
             per.entry(e.code).or_default().push(e);
@@ -1002,6 +1223,9 @@ impl Matcher {
 struct Evidence {
     code: u16,
     conf: f32,
+    /// Weak evidence (a partial or not distinctive phrase) that counts only in a text about
+    /// lead destinations.
+    needs_context: bool,
     lang: Option<TextLang>,
     /// Byte range in the normalized key.
     span: (usize, usize),
@@ -1140,36 +1364,6 @@ fn window_covering(hits: &[(usize, usize, u8, f32)], groups: u8) -> Option<((usi
         (start, end),
         spec.iter().sum::<f32>() / groups.max(1) as f32,
     ))
-}
-
-/// Raw bytes the prefilter cannot judge: escapes, entities, zero-width characters and
-/// full-width letters or digits change words only after normalization.
-fn needs_full_path(raw: &[u8]) -> bool {
-    if memchr::memchr2(0x1b, b'&', raw).is_some() {
-        return true;
-    }
-    for i in memchr::memchr3_iter(0xe2, 0xef, 0xc2, raw) {
-        let (b1, b2) = (
-            raw.get(i + 1).copied().unwrap_or(0),
-            raw.get(i + 2).copied().unwrap_or(0),
-        );
-        let odd = match raw[i] {
-            0xe2 => {
-                (b1 == 0x80 && matches!(b2, 0x8b..=0x8f | 0xaa..=0xae))
-                    || (b1 == 0x81 && (0xa0..=0xaf).contains(&b2))
-            }
-            0xef => {
-                (b1 == 0xbb && b2 == 0xbf)
-                    || (b1 == 0xbc && matches!(b2, 0x90..=0x99 | 0xa1..=0xba))
-                    || (b1 == 0xbd && (0x81..=0x9a).contains(&b2))
-            }
-            _ => b1 == 0xad || b1 == 0x9b,
-        };
-        if odd {
-            return true;
-        }
-    }
-    false
 }
 
 /// The original text behind a span of the key, trimmed and shortened.
@@ -1381,8 +1575,9 @@ ko-KR = ["사용자에게 할당된 역할이 없습니다"]"#,
     #[test]
     fn prefilter_skips_ordinary_text() {
         let m = sample();
-        assert!(!m.might_match(b"Please reset my password, the printer is broken"));
-        assert!(m.might_match(b"seclib::retrieveprivilegeforuser"));
-        assert!(m.might_match("x\u{200b}y".as_bytes()));
+        assert!(!m.might_match("Please reset my password, the printer is broken"));
+        assert!(m.might_match("seclib::retrieveprivilegeforuser"));
+        assert!(m.might_match("SecLib::\u{200b}Retrieve\u{200b}PrivilegeForUser"));
+        assert!(m.unfiltered().is_empty());
     }
 }

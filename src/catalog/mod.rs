@@ -4,6 +4,7 @@
 
 pub mod matcher;
 pub mod normalize;
+pub mod prefilter;
 
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};

@@ -1,12 +1,13 @@
 //! `triage FILE... | -`: classify every record of a ticket export; also home of `explain`
 //! and `catalog`, which share its rendering.
 //!
-//! Records stream through in batches: read a batch (bounded in records and bytes), match it
-//! on two threads, write it in input order, repeat. Memory stays flat whatever the input
-//! size; a record is matched on its first MiB.
+//! Records stream through [`pipeline`]: read in batches of a few MiB, classified on every
+//! core, written in input order. Memory stays flat whatever the input size; a record is
+//! matched on its first MiB.
 
 pub mod catalog_cmd;
 pub mod explain;
+pub mod pipeline;
 pub mod reader;
 pub mod render;
 
@@ -16,21 +17,19 @@ use crate::catalog::Catalog;
 use crate::cli::{InputKind, TextFormat, TriageArgs};
 use crate::exit::{Exit, UserError};
 use colored::Colorize;
-use reader::{OpenError, Record, Records};
+use pipeline::{Done, FromRecords, LineChunks, Source};
+use reader::OpenError;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io;
 use std::path::Path;
 
-const BATCH_RECORDS: usize = 4096;
-const BATCH_BYTES: usize = 4 << 20;
-
 /// An input, opened and checked before anything is written.
 struct Input {
     /// As shown in output and messages (`-` for standard input).
     name: String,
-    records: Box<dyn Records + Send>,
+    records: Box<dyn Source>,
 }
 
 /// Totals and the first example of each code, for the summary.
@@ -63,49 +62,41 @@ pub fn run(args: TriageArgs, app: &mut App) -> anyhow::Result<Exit> {
     let matcher = Matcher::get();
     let mut tally = Tally::default();
 
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
+    let json = format == TextFormat::Json;
+    let mut line = Vec::with_capacity(256);
     for input in inputs {
         let Input { name, mut records } = input;
-        let mut warn = |msg: String| {
-            if app.term.verbosity > crate::term::Verbosity::Quiet {
-                let _ = writeln!(
-                    app.err,
-                    "warning: {}: {msg}",
-                    crate::term::sanitize(&name, false)
-                );
-            }
-        };
-        let mut batch: Vec<Record> = Vec::with_capacity(BATCH_RECORDS);
+        let shown = crate::term::sanitize(&name, false);
+        let quiet = app.term.verbosity <= crate::term::Verbosity::Quiet;
+        let file_json = several.then(|| serde_json::to_string(&name).unwrap_or_default());
         let mut number_base = 0u64;
-        loop {
-            batch.clear();
-            let mut bytes = 0;
-            let mut end = false;
-            while batch.len() < BATCH_RECORDS && bytes < BATCH_BYTES {
-                match records.next_record(&mut warn) {
-                    Ok(Some(r)) => {
-                        bytes += r.text.len();
-                        batch.push(r);
-                    }
-                    Ok(None) => {
-                        end = true;
-                        break;
-                    }
-                    Err(e) => {
-                        return Err(UserError::new(format!("cannot read {name}: {e}")).into());
-                    }
+        let (out, err) = (&mut *app.out, &mut *app.err);
+        let mut sink = |done: Done| -> io::Result<()> {
+            if !quiet {
+                for w in &done.warnings {
+                    writeln!(err, "warning: {shown}: {w}")?;
                 }
             }
-            let codes = classify(matcher, &batch);
-            for (i, (rec, codes)) in batch.iter().zip(codes).enumerate() {
+            let mut hits = done.codes.iter().peekable();
+            for (i, meta) in done.meta.iter().enumerate() {
                 let number = number_base + i as u64 + 1;
+                let codes: &[String] = match hits.peek() {
+                    Some((at, c)) if *at == i => {
+                        hits.next();
+                        c
+                    }
+                    _ => &[],
+                };
                 tally.records += 1;
-                tally.truncated += rec.truncated as u64;
-                tally.lossy += rec.lossy as u64;
+                tally.truncated += meta.truncated as u64;
+                tally.lossy += meta.lossy as u64;
                 if !codes.is_empty() {
                     tally.matched += 1;
-                    for c in &codes {
-                        let example =
-                            || example(number, rec.id.as_deref(), several.then_some(name.as_str()));
+                    for c in codes {
+                        let example = || {
+                            example(number, meta.id.as_deref(), several.then_some(name.as_str()))
+                        };
                         tally
                             .by_code
                             .entry(c.clone())
@@ -113,27 +104,22 @@ pub fn run(args: TriageArgs, app: &mut App) -> anyhow::Result<Exit> {
                             .or_insert_with(|| (1, example()));
                     }
                 }
-                if format == TextFormat::Json {
-                    let mut line = Map::new();
-                    line.insert("record".into(), json!(number));
-                    if let Some(id) = &rec.id {
-                        line.insert("id".into(), json!(id));
-                    }
-                    if several {
-                        line.insert("file".into(), json!(name));
-                    }
-                    line.insert("codes".into(), json!(codes));
-                    if rec.truncated {
-                        line.insert("truncated".into(), json!(true));
-                    }
-                    render::write_json(app.out, &Value::Object(line))?;
+                if json {
+                    line.clear();
+                    record_json(&mut line, number, meta, file_json.as_deref(), codes);
+                    out.write_all(&line)?;
                 }
             }
-            number_base += batch.len() as u64;
-            if end {
-                break;
+            number_base += done.meta.len() as u64;
+            Ok(())
+        };
+        pipeline::run(&mut *records, matcher, workers, &mut sink).map_err(|e| {
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                anyhow::Error::from(e)
+            } else {
+                UserError::new(format!("cannot read {name}: {}", io_reason(&e))).into()
             }
-        }
+        })?;
         if tally.lossy > 0 {
             app.note(&format!(
                 "warning: {}: {} records held invalid UTF-8; decoded with replacement characters",
@@ -181,29 +167,40 @@ fn example(number: u64, id: Option<&str>, file: Option<&str>) -> String {
     s
 }
 
-/// The codes of each record, in order; two threads when the batch is worth it.
-fn classify(matcher: &Matcher, batch: &[Record]) -> Vec<Vec<String>> {
-    let one = |r: &Record| -> Vec<String> {
-        matcher
-            .match_text(&r.text)
-            .into_iter()
-            .map(|m| m.code)
-            .collect()
-    };
-    if batch.len() < 64 {
-        return batch.iter().map(one).collect();
+/// One line of JSON output, as `serde_json` would write it (keys in this order), without
+/// building a value per record: `{"record":N,"id":..,"file":..,"codes":[..],"truncated":true}`.
+fn record_json(
+    out: &mut Vec<u8>,
+    number: u64,
+    meta: &pipeline::Meta,
+    file: Option<&str>,
+    codes: &[String],
+) {
+    out.extend_from_slice(b"{\"record\":");
+    out.extend_from_slice(number.to_string().as_bytes());
+    if let Some(id) = &meta.id {
+        out.extend_from_slice(b",\"id\":");
+        let _ = serde_json::to_writer(&mut *out, id);
     }
-    let mid = batch.len() / 2;
-    std::thread::scope(|s| {
-        let second = s.spawn(|| batch[mid..].iter().map(one).collect::<Vec<_>>());
-        let mut first: Vec<Vec<String>> = batch[..mid].iter().map(one).collect();
-        match second.join() {
-            Ok(rest) => first.extend(rest),
-            // A panic in matching is a bug; redo the half here rather than lose records.
-            Err(_) => first.extend(batch[mid..].iter().map(one)),
+    if let Some(f) = file {
+        out.extend_from_slice(b",\"file\":");
+        out.extend_from_slice(f.as_bytes());
+    }
+    out.extend_from_slice(b",\"codes\":[");
+    for (i, c) in codes.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
-        first
-    })
+        // Codes are `LCnnn`: nothing to escape.
+        out.push(b'"');
+        out.extend_from_slice(c.as_bytes());
+        out.push(b'"');
+    }
+    out.push(b']');
+    if meta.truncated {
+        out.extend_from_slice(b",\"truncated\":true");
+    }
+    out.extend_from_slice(b"}\n");
 }
 
 fn human_summary(t: &Tally, app: &mut App) -> io::Result<()> {
@@ -294,7 +291,7 @@ fn open(path: &Path, args: &TriageArgs, app: &mut App) -> anyhow::Result<Input> 
     let kind = reader::detect_kind(args.input, (!stdin).then_some(name.as_str()), &mut *text)
         .map_err(|e| UserError::new(format!("cannot read {shown}: {}", io_reason(&e))))?;
     let id = args.id_column.clone();
-    let records: Box<dyn Records + Send> = match kind {
+    let records: Box<dyn Source> = match kind {
         InputKind::Csv => {
             let mut warnings = Vec::new();
             let csv = reader::Csv::new(text, id.as_deref(), &mut |w| warnings.push(w))
@@ -302,13 +299,13 @@ fn open(path: &Path, args: &TriageArgs, app: &mut App) -> anyhow::Result<Input> 
             for w in warnings {
                 app.note(&format!("warning: {shown}: {w}"))?;
             }
-            Box::new(csv)
+            Box::new(FromRecords(Box::new(csv)))
         }
-        InputKind::Jsonl => Box::new(reader::JsonLines::new(text, id)),
+        InputKind::Jsonl => Box::new(FromRecords(Box::new(reader::JsonLines::new(text, id)))),
         InputKind::Text | InputKind::Auto if args.paragraphs => {
-            Box::new(reader::Paragraphs::new(text))
+            Box::new(FromRecords(Box::new(reader::Paragraphs::new(text))))
         }
-        InputKind::Text | InputKind::Auto => Box::new(reader::Lines::new(text)),
+        InputKind::Text | InputKind::Auto => Box::new(LineChunks::new(text)),
     };
     Ok(Input { name, records })
 }

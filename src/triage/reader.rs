@@ -189,7 +189,7 @@ fn read_line(r: &mut dyn BufRead, line: &mut Vec<u8>) -> io::Result<Option<bool>
 
 /// Bytes to text: UTF-8, or lossily with replacement characters. A record cut at
 /// [`MAX_RECORD`] may end inside a character; that is not counted as invalid.
-fn to_text(bytes: Vec<u8>, truncated: bool) -> (String, bool) {
+pub(crate) fn to_text(bytes: Vec<u8>, truncated: bool) -> (String, bool) {
     match String::from_utf8(bytes) {
         Ok(s) => (s, false),
         Err(e) => {

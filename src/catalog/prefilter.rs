@@ -1,0 +1,213 @@
+//! The prefilter: one pass over a record's bytes that decides, soundly, whether any
+//! signature of the catalog could match it, so that only those records are normalized and
+//! scored.
+//!
+//! # Why it is sound
+//!
+//! Call P(t) the *compact key* of a text t: its normalized, folded key (see
+//! [`super::normalize`]) keeping only alphanumeric and placeholder characters. Every piece of
+//! evidence strong enough to report a code (at least [`super::matcher::THRESHOLD`]) implies
+//! that some literal of its signature is a substring of P(t):
+//! - an anchor or a keyword alternative found in the key is found, compacted, in P(t);
+//! - a Latin phrase's words are tokens of the key (maximal alphanumeric runs), and each is a
+//!   substring of P(t); a Chinese or Korean phrase's bigrams are taken from P(t) itself;
+//! - the matcher chooses, per signature, a set of literals at least one of which every
+//!   reportable match must contain (`Matcher::build` states the rule for each kind).
+//!
+//! [`Folder::compact`] computes F(t) in one pass over the bytes: ASCII letters lowercased,
+//! other ASCII dropped, every other character replaced by the compact form of its own
+//! normalization (a per-character table filled from [`super::normalize::fold`] itself, so the
+//! two cannot drift apart). The normalizer works character by character except for ANSI
+//! escapes, HTML tags and entities (which join or remove characters) and the placeholders
+//! (which replace digits). Texts holding an escape, `&` or something that opens a tag are
+//! reported as *not plain* and always go to the full matcher; for all others F(t) equals
+//! P(t) with each placeholder spelled out, and since no literal holds a placeholder, a
+//! literal in P(t) is a literal in F(t). Literals are themselves compact keys, so the
+//! automaton needs no case folding.
+
+use super::normalize::{fold, is_placeholder};
+
+/// ASCII bytes in the compact key: letters lowercased, digits kept, everything else 0.
+const ASCII: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_uppercase() {
+            c.to_ascii_lowercase()
+        } else if c.is_ascii_alphanumeric() {
+            c
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
+
+/// Computes compact keys, with a cache of each non-ASCII character's compact form. One per
+/// thread: the cache fills with the characters a corpus uses.
+pub struct Folder {
+    /// Per code point below U+10000: 0 = not computed yet; else `offset << 8 | len << 1 | 1`.
+    cache: Vec<u32>,
+    pool: Vec<u8>,
+}
+
+impl Default for Folder {
+    fn default() -> Self {
+        Folder::new()
+    }
+}
+
+impl Folder {
+    pub fn new() -> Folder {
+        Folder {
+            cache: Vec::new(),
+            pool: Vec::new(),
+        }
+    }
+
+    /// Appends F(`text`) to `out`. Returns false when the text is not plain (escapes, `&`,
+    /// a tag): then F says nothing and the text must go to the full matcher.
+    pub fn compact(&mut self, text: &str, out: &mut Vec<u8>) -> bool {
+        let bytes = text.as_bytes();
+        out.reserve(bytes.len());
+        let mut plain = true;
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b < 0x80 {
+                let m = ASCII[b as usize];
+                if m != 0 {
+                    out.push(m);
+                } else if b == 0x1b
+                    || b == b'&'
+                    || (b == b'<'
+                        && bytes
+                            .get(i + 1)
+                            .is_some_and(|n| n.is_ascii_alphabetic() || b"/!?".contains(n)))
+                {
+                    plain = false;
+                }
+                i += 1;
+                continue;
+            }
+            // `i` is on a character boundary: ASCII bytes are whole characters.
+            let (c, len) = decode(&bytes[i..]);
+            i += len;
+            match c as u32 {
+                // Han and Hangul syllables are their own compact key (no NFKC mapping, no
+                // case): the common case of Chinese and Korean text, without a lookup.
+                0x4e00..=0x9fff | 0xac00..=0xd7a3 | 0x3400..=0x4dbf => {
+                    out.extend_from_slice(&bytes[i - len..i])
+                }
+                0x9b => plain = false,
+                cp if cp < 0x10000 => self.bmp(c, out),
+                _ => push_folded(c, out),
+            }
+        }
+        plain
+    }
+
+    fn bmp(&mut self, c: char, out: &mut Vec<u8>) {
+        if self.cache.is_empty() {
+            self.cache = vec![0; 0x10000];
+        }
+        let cp = c as usize;
+        let mut e = self.cache[cp];
+        if e == 0 {
+            let start = self.pool.len();
+            push_folded(c, &mut self.pool);
+            let len = (self.pool.len() - start).min(127);
+            self.pool.truncate(start + len);
+            e = (start as u32) << 8 | (len as u32) << 1 | 1;
+            self.cache[cp] = e;
+        }
+        let (off, len) = ((e >> 8) as usize, ((e >> 1) & 0x7f) as usize);
+        out.extend_from_slice(&self.pool[off..off + len]);
+    }
+}
+
+/// The compact form of one character, through the normalizer itself.
+fn push_folded(c: char, out: &mut Vec<u8>) {
+    let mut buf = [0u8; 4];
+    for k in fold(c.encode_utf8(&mut buf)).chars() {
+        if k.is_alphanumeric() || is_placeholder(k) {
+            let mut b = [0u8; 4];
+            out.extend_from_slice(k.encode_utf8(&mut b).as_bytes());
+        }
+    }
+}
+
+/// Decodes the character at the start of `b`, which starts a valid UTF-8 character (it is
+/// taken from a `str`).
+#[inline]
+fn decode(b: &[u8]) -> (char, usize) {
+    let len = match b[0] {
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        _ => 4,
+    };
+    let s = std::str::from_utf8(&b[..len.min(b.len())]).ok();
+    match s.and_then(|s| s.chars().next()) {
+        Some(c) => (c, len),
+        None => ('\u{fffd}', 1),
+    }
+}
+
+/// The compact key of a signature literal (already folded): its alphanumeric characters.
+pub fn compact_literal(folded: &str) -> String {
+    folded
+        .chars()
+        .filter(|c| c.is_alphanumeric() || is_placeholder(*c))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::normalize::normalize_mapped;
+    use proptest::prelude::*;
+
+    fn f(text: &str) -> (String, bool) {
+        let mut out = Vec::new();
+        let plain = Folder::new().compact(text, &mut out);
+        (String::from_utf8(out).unwrap(), plain)
+    }
+
+    /// P(t): the normalizer's key, compacted, with placeholders dropped.
+    fn p(text: &str) -> String {
+        normalize_mapped(text)
+            .key
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect()
+    }
+
+    #[test]
+    fn compact_keys() {
+        assert_eq!(
+            f("SecLib:: RetrievePrivilegeForUser").0,
+            "seclibretrieveprivilegeforuser"
+        );
+        assert_eq!(f("Użytkownik NIE MA ról").0, "uzytkownikniemarol");
+        assert_eq!(f("ＡＡＤＳＴＳ７０００２１５").0, "aadsts7000215");
+        assert_eq!(f("사용자에게 할당된, 역할이").0, "사용자에게할당된역할이");
+        assert_eq!(f("ﬁle ½").0, "file12");
+        assert!(!f("a &amp; b").1);
+        assert!(!f("x <b>y</b>").1);
+        assert!(!f("\x1b[31mred").1);
+        assert!(f("a < b and c > d").1);
+    }
+
+    proptest! {
+        /// For plain text without digits (no placeholders), F is exactly the compact key.
+        #[test]
+        fn equals_the_compact_key(s in "[^0-9０-９]{0,60}") {
+            let (fs, plain) = f(&s);
+            if plain {
+                prop_assert_eq!(fs, p(&s));
+            }
+        }
+    }
+}

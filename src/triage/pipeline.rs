@@ -1,0 +1,417 @@
+//! The triage pipeline: records are read in batches of a few MiB (one thread), classified
+//! on every core (each batch by one worker), and handed back in input order.
+//!
+//! A worker computes each record's compact key into one buffer (see
+//! [`crate::catalog::prefilter`]), scans the whole buffer once for the prefilter's literals,
+//! and runs the full matcher only on the records that hold one. Buffers are reused from
+//! batch to batch; memory is bounded by the batches in flight.
+
+use super::reader::{self, Records, MAX_RECORD};
+use crate::catalog::matcher::Matcher;
+use crate::catalog::prefilter::Folder;
+use aho_corasick::Input;
+use std::collections::BTreeMap;
+use std::io::{self, BufRead};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
+
+/// A batch is cut after this many bytes of text.
+const BATCH_BYTES: usize = 1 << 20;
+/// ... or this many records (for exports of many tiny records).
+const BATCH_RECORDS: usize = 64 * 1024;
+
+/// What the output needs of a record besides its codes.
+#[derive(Debug, Default, Clone)]
+pub struct Meta {
+    pub id: Option<String>,
+    pub truncated: bool,
+    pub lossy: bool,
+}
+
+/// Records read together: their texts in one string.
+#[derive(Default)]
+pub struct Batch {
+    text: String,
+    spans: Vec<(usize, usize)>,
+    pub meta: Vec<Meta>,
+    /// Reader warnings raised while reading this batch, shown when it is written.
+    pub warnings: Vec<String>,
+}
+
+impl Batch {
+    fn push(&mut self, text: &str, meta: Meta) {
+        let start = self.text.len();
+        self.text.push_str(text);
+        self.spans.push((start, self.text.len()));
+        self.meta.push(meta);
+    }
+
+    pub fn len(&self) -> usize {
+        self.meta.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.meta.is_empty()
+    }
+
+    fn record(&self, i: usize) -> &str {
+        let (a, b) = self.spans[i];
+        &self.text[a..b]
+    }
+}
+
+/// A classified batch: its records' metadata and, for those that matched, their codes.
+pub struct Done {
+    pub meta: Vec<Meta>,
+    pub warnings: Vec<String>,
+    /// (index in the batch, codes best first), in record order.
+    pub codes: Vec<(usize, Vec<String>)>,
+}
+
+/// Where batches come from.
+pub trait Source: Send {
+    fn next_batch(&mut self) -> io::Result<Option<Batch>>;
+}
+
+/// Any record reader (CSV, JSON Lines, paragraphs), batched.
+pub struct FromRecords(pub Box<dyn Records + Send>);
+
+impl Source for FromRecords {
+    fn next_batch(&mut self) -> io::Result<Option<Batch>> {
+        let mut b = Batch::default();
+        let mut warnings = Vec::new();
+        while b.text.len() < BATCH_BYTES && b.len() < BATCH_RECORDS {
+            match self.0.next_record(&mut |w| warnings.push(w))? {
+                Some(r) => b.push(
+                    &r.text,
+                    Meta {
+                        id: r.id,
+                        truncated: r.truncated,
+                        lossy: r.lossy,
+                    },
+                ),
+                None => break,
+            }
+        }
+        b.warnings = warnings;
+        Ok((!b.is_empty() || !b.warnings.is_empty()).then_some(b))
+    }
+}
+
+/// Text with one record per line, read in chunks of whole lines: no copy per record.
+pub struct LineChunks {
+    r: Box<dyn BufRead + Send>,
+    carry: Vec<u8>,
+    eof: bool,
+}
+
+impl LineChunks {
+    pub fn new(r: Box<dyn BufRead + Send>) -> LineChunks {
+        LineChunks {
+            r,
+            carry: Vec::new(),
+            eof: false,
+        }
+    }
+
+    /// A line longer than a whole chunk: its first MiB, the rest read and dropped.
+    fn long_line(&mut self, mut buf: Vec<u8>) -> io::Result<Batch> {
+        buf.truncate(MAX_RECORD);
+        loop {
+            let data = match self.r.fill_buf() {
+                Ok(d) => d,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if data.is_empty() {
+                self.eof = true;
+                break;
+            }
+            match memchr::memchr(b'\n', data) {
+                Some(i) => {
+                    self.r.consume(i + 1);
+                    break;
+                }
+                None => {
+                    let n = data.len();
+                    self.r.consume(n);
+                }
+            }
+        }
+        let (text, lossy) = reader::to_text(buf, true);
+        let mut b = Batch::default();
+        b.push(
+            &text,
+            Meta {
+                id: None,
+                truncated: true,
+                lossy,
+            },
+        );
+        Ok(b)
+    }
+}
+
+impl Source for LineChunks {
+    fn next_batch(&mut self) -> io::Result<Option<Batch>> {
+        let mut buf = std::mem::take(&mut self.carry);
+        while buf.len() < BATCH_BYTES && !self.eof {
+            let data = match self.r.fill_buf() {
+                Ok(d) => d,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if data.is_empty() {
+                self.eof = true;
+                break;
+            }
+            let n = data.len().min(BATCH_BYTES - buf.len());
+            buf.extend_from_slice(&data[..n]);
+            self.r.consume(n);
+        }
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        let cut = if self.eof {
+            buf.len()
+        } else {
+            match memchr::memrchr(b'\n', &buf) {
+                Some(i) => i + 1,
+                None => return self.long_line(buf).map(Some),
+            }
+        };
+        self.carry = buf[cut..].to_vec();
+        buf.truncate(cut);
+        Ok(Some(lines_batch(buf)))
+    }
+}
+
+/// Splits whole lines into a batch: `\n` or `\r\n` ends a line, a last line without one
+/// counts, each line is cut at [`MAX_RECORD`].
+fn lines_batch(buf: Vec<u8>) -> Batch {
+    let mut lines: Vec<(usize, usize, bool)> = Vec::new();
+    let mut start = 0;
+    while start < buf.len() {
+        let end = memchr::memchr(b'\n', &buf[start..]).map_or(buf.len(), |i| start + i);
+        let mut stop = end;
+        if stop > start && buf[stop - 1] == b'\r' {
+            stop -= 1;
+        }
+        let truncated = stop - start > MAX_RECORD;
+        lines.push((start, stop.min(start + MAX_RECORD), truncated));
+        start = end + 1;
+    }
+    match String::from_utf8(buf) {
+        // The common case: one check for the whole chunk, and no copy.
+        Ok(text) => {
+            let mut b = Batch {
+                text,
+                ..Batch::default()
+            };
+            for (s, mut e, truncated) in lines {
+                while !b.text.is_char_boundary(e) {
+                    e -= 1; // a line cut at 1 MiB inside a character
+                }
+                b.spans.push((s, e));
+                b.meta.push(Meta {
+                    id: None,
+                    truncated,
+                    lossy: false,
+                });
+            }
+            b
+        }
+        Err(e) => {
+            let buf = e.into_bytes();
+            let mut b = Batch::default();
+            for (s, e, truncated) in lines {
+                let (text, lossy) = reader::to_text(buf[s..e].to_vec(), truncated);
+                b.push(
+                    &text,
+                    Meta {
+                        id: None,
+                        truncated,
+                        lossy,
+                    },
+                );
+            }
+            b
+        }
+    }
+}
+
+/// A worker's reusable buffers.
+#[derive(Default)]
+pub struct Scratch {
+    folder: Folder,
+    compact: Vec<u8>,
+    starts: Vec<usize>,
+    candidate: Vec<bool>,
+}
+
+/// The codes of every record of a batch that matches something.
+pub fn classify(matcher: &Matcher, batch: &Batch, s: &mut Scratch) -> Vec<(usize, Vec<String>)> {
+    let n = batch.len();
+    s.compact.clear();
+    s.starts.clear();
+    s.candidate.clear();
+    s.candidate.resize(n, false);
+    let Some(ac) = matcher.prefilter() else {
+        s.candidate.fill(true);
+        return full(matcher, batch, &s.candidate);
+    };
+    for i in 0..n {
+        s.starts.push(s.compact.len());
+        if !s.folder.compact(batch.record(i), &mut s.compact) {
+            s.candidate[i] = true;
+        }
+        // Literals hold no line feed: no match spans two records.
+        s.compact.push(b'\n');
+    }
+    s.starts.push(s.compact.len());
+    // One scan of the whole batch; after a hit, resume at the next record.
+    let mut pos = 0;
+    while pos < s.compact.len() {
+        let Some(m) = ac.find(Input::new(&s.compact).span(pos..s.compact.len())) else {
+            break;
+        };
+        let r = s.starts.partition_point(|&x| x <= m.start()) - 1;
+        s.candidate[r] = true;
+        pos = s.starts[r + 1];
+    }
+    full(matcher, batch, &s.candidate)
+}
+
+fn full(matcher: &Matcher, batch: &Batch, candidate: &[bool]) -> Vec<(usize, Vec<String>)> {
+    candidate
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| **c)
+        .filter_map(|(i, _)| {
+            let codes: Vec<String> = matcher
+                .match_unfiltered(batch.record(i))
+                .into_iter()
+                .map(|m| m.code)
+                .collect();
+            (!codes.is_empty()).then_some((i, codes))
+        })
+        .collect()
+}
+
+/// Reads `source` on one thread, classifies on `workers` threads, and calls `sink` with each
+/// batch in input order. Stops at the first error of the source or the sink.
+pub fn run(
+    source: &mut dyn Source,
+    matcher: &Matcher,
+    workers: usize,
+    sink: &mut dyn FnMut(Done) -> io::Result<()>,
+) -> io::Result<()> {
+    let workers = workers.max(1);
+    std::thread::scope(|scope| {
+        let (work_tx, work_rx) = sync_channel::<(u64, Batch)>(workers);
+        let work_rx = Arc::new(Mutex::new(work_rx));
+        let (done_tx, done_rx) = sync_channel::<(u64, Done)>(workers * 2);
+        let reader = scope.spawn(move || read_all(source, work_tx));
+        for _ in 0..workers {
+            let rx = Arc::clone(&work_rx);
+            let tx = done_tx.clone();
+            scope.spawn(move || work(matcher, &rx, tx));
+        }
+        drop(done_tx);
+        let written = write_in_order(done_rx, sink);
+        // On a sink error, the channels close and the other threads end on their own.
+        let read = reader.join().unwrap_or_else(|_| {
+            Err(io::Error::other(
+                "internal error: the triage reader stopped",
+            ))
+        });
+        written.and(read)
+    })
+}
+
+fn read_all(source: &mut dyn Source, tx: SyncSender<(u64, Batch)>) -> io::Result<()> {
+    let mut seq = 0;
+    while let Some(b) = source.next_batch()? {
+        if tx.send((seq, b)).is_err() {
+            break; // the writer stopped
+        }
+        seq += 1;
+    }
+    Ok(())
+}
+
+fn work(matcher: &Matcher, rx: &Mutex<Receiver<(u64, Batch)>>, tx: SyncSender<(u64, Done)>) {
+    let mut scratch = Scratch::default();
+    loop {
+        let next = match rx.lock() {
+            Ok(r) => r.recv(),
+            Err(_) => return,
+        };
+        let Ok((seq, batch)) = next else { return };
+        let codes = classify(matcher, &batch, &mut scratch);
+        let done = Done {
+            codes,
+            meta: batch.meta,
+            warnings: batch.warnings,
+        };
+        if tx.send((seq, done)).is_err() {
+            return;
+        }
+    }
+}
+
+fn write_in_order(
+    rx: Receiver<(u64, Done)>,
+    sink: &mut dyn FnMut(Done) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut next = 0u64;
+    let mut waiting: BTreeMap<u64, Done> = BTreeMap::new();
+    for (seq, done) in rx {
+        waiting.insert(seq, done);
+        while let Some(d) = waiting.remove(&next) {
+            sink(d)?;
+            next += 1;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch_of(text: &[u8]) -> Vec<(String, bool)> {
+        let b = lines_batch(text.to_vec());
+        (0..b.len())
+            .map(|i| (b.record(i).to_string(), b.meta[i].lossy))
+            .collect()
+    }
+
+    #[test]
+    fn lines_are_split_like_the_line_reader() {
+        assert_eq!(
+            batch_of(b"a\r\nb\n\nc"),
+            [
+                ("a".into(), false),
+                ("b".into(), false),
+                ("".into(), false),
+                ("c".into(), false)
+            ]
+        );
+        assert_eq!(batch_of(b"a\n"), [("a".to_string(), false)]);
+        assert_eq!(
+            batch_of(b"ok\n\xff bad\n")[1],
+            ("\u{fffd} bad".to_string(), true)
+        );
+    }
+
+    #[test]
+    fn a_long_line_is_cut_on_a_character_boundary() {
+        let mut line = vec![b'a'; MAX_RECORD - 1];
+        line.extend_from_slice("ż tail".as_bytes());
+        line.push(b'\n');
+        let b = lines_batch(line);
+        assert!(b.meta[0].truncated && !b.meta[0].lossy);
+        assert_eq!(b.record(0).len(), MAX_RECORD - 1);
+    }
+}
