@@ -273,7 +273,7 @@ pub struct TriageArgs {
 #[derive(Debug, Args)]
 pub struct CatalogArgs {
     /// Only this family (LC1, LC3 or LC3xx, ...)
-    #[arg(long, value_name = "FAMILY")]
+    #[arg(long, value_name = "FAMILY", value_parser = family_arg)]
     pub family: Option<String>,
     #[arg(long, env = "LEADCHECK_FORMAT", value_enum, default_value_t = TextFormat::Human)]
     pub format: TextFormat,
@@ -309,7 +309,7 @@ pub struct InitArgs {
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
     /// Reproduce these failures (catalog codes); healthy emulators otherwise
-    #[arg(long = "scenario", value_name = "CODE", num_args = 1.., value_delimiter = ',')]
+    #[arg(long = "scenario", value_name = "CODE", num_args = 1.., value_delimiter = ',', value_parser = scenario_arg)]
     pub scenarios: Vec<String>,
     /// Write the ready leadcheck.toml here instead of printing it
     #[arg(long, value_name = "FILE")]
@@ -323,4 +323,35 @@ pub struct SandboxArgs {
 pub struct DemoArgs {
     #[arg(long, env = "LEADCHECK_FORMAT", value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
+}
+
+/// `--family`: trimmed; a blank or unknown family is a usage error (exit 2) that lists the
+/// valid ones, instead of a blank quietly listing everything.
+fn family_arg(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    if crate::triage::catalog_cmd::parse_family(t).is_some() {
+        return Ok(t.to_string());
+    }
+    let what = if t.is_empty() {
+        "a family cannot be blank"
+    } else {
+        "not a code family"
+    };
+    Err(format!(
+        "{what}; valid families: LC1 LC2 LC3 LC4 LC5 LC6 (also lc3, LC3xx or 3)"
+    ))
+}
+
+/// `--scenario`: trimmed; a blank code (`" "`, `402,,305`) is a usage error (exit 2) that
+/// lists the valid codes, instead of a blank quietly starting the healthy sandbox. Unknown
+/// codes are refused by the sandbox itself, with the same list.
+fn scenario_arg(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(format!(
+            "a scenario code cannot be blank; valid codes: all {}",
+            crate::sandbox::scenario_codes().join(" ")
+        ));
+    }
+    Ok(t.to_string())
 }
