@@ -1,12 +1,11 @@
 //! The leadcheck binary: parse arguments, run, map the outcome to an exit code.
 
-use clap::Parser;
 use leadcheck::exit::{Exit, UserError};
 use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = match leadcheck::cli::Cli::try_parse() {
+    let cli = match leadcheck::cli::parse_from(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => {
             // Help and version go to stdout with 0; usage errors are exit 2.
