@@ -6,13 +6,16 @@ use crate::exit::{Exit, UserError};
 use crate::lang::Lang;
 use crate::term::{Term, Verbosity};
 use clap::CommandFactory;
-use std::io::Write;
+use std::io::{Read, Write};
 
 /// What every command gets: the page language, the terminal decisions, and the streams.
 /// Tests build one around in-memory buffers.
 pub struct App<'a> {
     pub lang: Lang,
     pub term: Term,
+    /// Standard input (`explain -`, a secret flag given as `-`). `triage -` still reads the
+    /// process's own standard input.
+    pub stdin: &'a mut (dyn Read + Send),
     pub out: &'a mut (dyn Write + Send),
     pub err: &'a mut (dyn Write + Send),
 }
@@ -33,6 +36,16 @@ pub fn run(
     out: &mut (dyn Write + Send),
     err: &mut (dyn Write + Send),
 ) -> anyhow::Result<Exit> {
+    run_with_stdin(cli, &mut std::io::stdin(), out, err)
+}
+
+/// As [`run`], with standard input given (tests and fuzzers pass a buffer).
+pub fn run_with_stdin(
+    cli: Cli,
+    stdin: &mut (dyn Read + Send),
+    out: &mut (dyn Write + Send),
+    err: &mut (dyn Write + Send),
+) -> anyhow::Result<Exit> {
     let verbosity = if cli.global.quiet {
         Verbosity::Quiet
     } else if cli.global.verbose {
@@ -48,6 +61,7 @@ pub fn run(
     let mut app = App {
         lang,
         term,
+        stdin,
         out,
         err,
     };
@@ -77,6 +91,22 @@ pub fn dispatch(command: Command, app: &mut App) -> anyhow::Result<Exit> {
             clap_mangen::Man::new(Cli::command()).render(app.out)?;
             Ok(Exit::Ok)
         }
+    }
+}
+
+/// Whether a command runs offline and leaves the machine as it was: no network, no servers,
+/// no file written. Property tests and fuzzers dispatch only these; the others they parse.
+pub fn is_offline(command: &Command) -> bool {
+    match command {
+        Command::Explain(_)
+        | Command::Triage(_)
+        | Command::Catalog(_)
+        | Command::Lint(_)
+        | Command::TestLead(_)
+        | Command::Completions { .. }
+        | Command::Man => true,
+        Command::Init(args) => args.output.as_deref() == Some(std::path::Path::new("-")),
+        Command::Diagnose(_) | Command::Sandbox(_) | Command::Demo(_) => false,
     }
 }
 

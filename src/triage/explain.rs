@@ -110,10 +110,10 @@ fn all(catalog: &Catalog, format: TextFormat, app: &mut App) -> anyhow::Result<E
 /// Standard input, up to [`MAX_TEXT`] bytes (the rest is read and dropped), decoded lossily.
 fn read_stdin(app: &mut App) -> anyhow::Result<String> {
     let mut buf = Vec::new();
-    let stdin = std::io::stdin();
-    let mut lock = stdin.lock();
-    (&mut lock).take(MAX_TEXT as u64).read_to_end(&mut buf)?;
-    let dropped = std::io::copy(&mut lock, &mut std::io::sink())?;
+    (&mut *app.stdin)
+        .take(MAX_TEXT as u64)
+        .read_to_end(&mut buf)?;
+    let dropped = std::io::copy(&mut *app.stdin, &mut std::io::sink())?;
     if dropped > 0 {
         app.note(&format!("note: standard input is longer than 1 MiB; matched its first MiB ({dropped} bytes left out)"))?;
     }
