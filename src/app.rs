@@ -30,6 +30,10 @@ impl App<'_> {
     }
 }
 
+/// Set to `1`, [`run`] panics after writing part of its output: for tests only, of how the
+/// binary reports an internal error (tests/testsuite/hostile.rs). Never set it otherwise.
+pub const TEST_PANIC_ENV: &str = "LEADCHECK_TEST_PANIC";
+
 /// Builds the context from the process and runs the command line.
 pub fn run(
     cli: Cli,
@@ -65,6 +69,11 @@ pub fn run_with_stdin(
         out,
         err,
     };
+    if std::env::var_os(TEST_PANIC_ENV).is_some_and(|v| v == "1") {
+        // Half a report, so that the test can see it is never flushed.
+        write!(app.out, "half a report")?;
+        panic!("{TEST_PANIC_ENV}=1: a panic on purpose, for tests");
+    }
     dispatch(cli.command, &mut app)
 }
 
