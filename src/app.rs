@@ -6,13 +6,16 @@ use crate::exit::{Exit, UserError};
 use crate::lang::Lang;
 use crate::term::{Term, Verbosity};
 use clap::CommandFactory;
-use std::io::Write;
+use std::io::{Read, Write};
 
 /// What every command gets: the page language, the terminal decisions, and the streams.
 /// Tests build one around in-memory buffers.
 pub struct App<'a> {
     pub lang: Lang,
     pub term: Term,
+    /// Standard input (`explain -`, a secret flag given as `-`). `triage -` still reads the
+    /// process's own standard input.
+    pub stdin: &'a mut (dyn Read + Send),
     pub out: &'a mut (dyn Write + Send),
     pub err: &'a mut (dyn Write + Send),
 }
@@ -27,9 +30,23 @@ impl App<'_> {
     }
 }
 
+/// Set to `1`, [`run`] panics after writing part of its output: for tests only, of how the
+/// binary reports an internal error (tests/testsuite/hostile.rs). Never set it otherwise.
+pub const TEST_PANIC_ENV: &str = "LEADCHECK_TEST_PANIC";
+
 /// Builds the context from the process and runs the command line.
 pub fn run(
     cli: Cli,
+    out: &mut (dyn Write + Send),
+    err: &mut (dyn Write + Send),
+) -> anyhow::Result<Exit> {
+    run_with_stdin(cli, &mut std::io::stdin(), out, err)
+}
+
+/// As [`run`], with standard input given (tests and fuzzers pass a buffer).
+pub fn run_with_stdin(
+    cli: Cli,
+    stdin: &mut (dyn Read + Send),
     out: &mut (dyn Write + Send),
     err: &mut (dyn Write + Send),
 ) -> anyhow::Result<Exit> {
@@ -48,9 +65,15 @@ pub fn run(
     let mut app = App {
         lang,
         term,
+        stdin,
         out,
         err,
     };
+    if std::env::var_os(TEST_PANIC_ENV).is_some_and(|v| v == "1") {
+        // Half a report, so that the test can see it is never flushed.
+        write!(app.out, "half a report")?;
+        panic!("{TEST_PANIC_ENV}=1: a panic on purpose, for tests");
+    }
     dispatch(cli.command, &mut app)
 }
 
@@ -77,6 +100,22 @@ pub fn dispatch(command: Command, app: &mut App) -> anyhow::Result<Exit> {
             clap_mangen::Man::new(Cli::command()).render(app.out)?;
             Ok(Exit::Ok)
         }
+    }
+}
+
+/// Whether a command runs offline and leaves the machine as it was: no network, no servers,
+/// no file written. Property tests and fuzzers dispatch only these; the others they parse.
+pub fn is_offline(command: &Command) -> bool {
+    match command {
+        Command::Explain(_)
+        | Command::Triage(_)
+        | Command::Catalog(_)
+        | Command::Lint(_)
+        | Command::TestLead(_)
+        | Command::Completions { .. }
+        | Command::Man => true,
+        Command::Init(args) => args.output.as_deref() == Some(std::path::Path::new("-")),
+        Command::Diagnose(_) | Command::Sandbox(_) | Command::Demo(_) => false,
     }
 }
 

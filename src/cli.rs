@@ -71,6 +71,76 @@ pub enum Command {
     Man,
 }
 
+impl Command {
+    /// The subcommand's name, as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Diagnose(_) => "diagnose",
+            Command::Lint(_) => "lint",
+            Command::Explain(_) => "explain",
+            Command::Triage(_) => "triage",
+            Command::Catalog(_) => "catalog",
+            Command::TestLead(_) => "test-lead",
+            Command::Init(_) => "init",
+            Command::Sandbox(_) => "sandbox",
+            Command::Demo(_) => "demo",
+            Command::Completions { .. } => "completions",
+            Command::Man => "man",
+        }
+    }
+}
+
+/// Parses a command line as the binary does: clap, plus a hint when text pasted after
+/// `explain` or `triage` was taken for an option.
+pub fn parse_from<I, T>(argv: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let argv: Vec<std::ffi::OsString> = argv.into_iter().map(Into::into).collect();
+    Cli::try_parse_from(&argv).map_err(|e| pasted_text_hint(e, &argv))
+}
+
+/// A forwarded e-mail (`---------- Forwarded message`) or a ticket starting with `-` is
+/// parsed as an option; clap's own tip does not say that standard input is the way.
+fn pasted_text_hint(mut e: clap::Error, argv: &[std::ffi::OsString]) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument {
+        return e;
+    }
+    let Some(ContextValue::String(bad)) = e.get(ContextKind::InvalidArg) else {
+        return e;
+    };
+    let args: Vec<String> = argv
+        .iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let Some(sub) = args.iter().position(|a| a == "explain" || a == "triage") else {
+        return e;
+    };
+    // The whole argument the rejected option came from (clap names only its start).
+    let token = args[sub + 1..]
+        .iter()
+        .find(|a| a.starts_with(bad.as_str()))
+        .unwrap_or(bad);
+    let pasted =
+        token.starts_with("---") || token.chars().any(|c| c.is_whitespace() || !c.is_ascii());
+    if !pasted {
+        return e;
+    }
+    let hint = if args[sub] == "explain" {
+        "pass the text after --, or pipe it to leadcheck explain -"
+    } else {
+        "pipe the text to leadcheck triage -, or pass a file whose name starts with - after --"
+    };
+    e.insert(
+        ContextKind::Suggested,
+        ContextValue::StyledStrs(vec![hint.into()]),
+    );
+    e
+}
+
 /// Output formats of diagnose and lint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
@@ -273,7 +343,7 @@ pub struct TriageArgs {
 #[derive(Debug, Args)]
 pub struct CatalogArgs {
     /// Only this family (LC1, LC3 or LC3xx, ...)
-    #[arg(long, value_name = "FAMILY")]
+    #[arg(long, value_name = "FAMILY", value_parser = family_arg)]
     pub family: Option<String>,
     #[arg(long, env = "LEADCHECK_FORMAT", value_enum, default_value_t = TextFormat::Human)]
     pub format: TextFormat,
@@ -309,7 +379,7 @@ pub struct InitArgs {
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
     /// Reproduce these failures (catalog codes); healthy emulators otherwise
-    #[arg(long = "scenario", value_name = "CODE", num_args = 1.., value_delimiter = ',')]
+    #[arg(long = "scenario", value_name = "CODE", num_args = 1.., value_delimiter = ',', value_parser = scenario_arg)]
     pub scenarios: Vec<String>,
     /// Write the ready leadcheck.toml here instead of printing it
     #[arg(long, value_name = "FILE")]
@@ -323,4 +393,35 @@ pub struct SandboxArgs {
 pub struct DemoArgs {
     #[arg(long, env = "LEADCHECK_FORMAT", value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
+}
+
+/// `--family`: trimmed; a blank or unknown family is a usage error (exit 2) that lists the
+/// valid ones, instead of a blank quietly listing everything.
+fn family_arg(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    if crate::triage::catalog_cmd::parse_family(t).is_some() {
+        return Ok(t.to_string());
+    }
+    let what = if t.is_empty() {
+        "a family cannot be blank"
+    } else {
+        "not a code family"
+    };
+    Err(format!(
+        "{what}; valid families: LC1 LC2 LC3 LC4 LC5 LC6 (also lc3, LC3xx or 3)"
+    ))
+}
+
+/// `--scenario`: trimmed; a blank code (`" "`, `402,,305`) is a usage error (exit 2) that
+/// lists the valid codes, instead of a blank quietly starting the healthy sandbox. Unknown
+/// codes are refused by the sandbox itself, with the same list.
+fn scenario_arg(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(format!(
+            "a scenario code cannot be blank; valid codes: all {}",
+            crate::sandbox::scenario_codes().join(" ")
+        ));
+    }
+    Ok(t.to_string())
 }

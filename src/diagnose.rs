@@ -282,7 +282,12 @@ pub fn run_diagnose(args: DiagnoseArgs, app: &mut App) -> anyhow::Result<Exit> {
         })?,
         None => Vec::new(),
     };
-    let config = config::load(&args.lint)?;
+    let stdin = &mut *app.stdin;
+    let config = config::load_with_stdin(&args.lint, &mut || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(stdin, &mut s)?;
+        Ok(s)
+    })?;
 
     let (log_tx, mut log_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let log: Option<LogFn> = if app.term.verbosity == Verbosity::Verbose {

@@ -1,12 +1,20 @@
 //! The leadcheck binary: parse arguments, run, map the outcome to an exit code.
 
-use clap::Parser;
 use leadcheck::exit::{Exit, UserError};
 use std::io::Write;
+use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
 
+/// Where a panic tells the user to report it: the package's repository when Cargo.toml
+/// names one.
+const REPORT_TO: &str = if env!("CARGO_PKG_REPOSITORY").is_empty() {
+    "the leadcheck issue tracker"
+} else {
+    env!("CARGO_PKG_REPOSITORY")
+};
+
 fn main() -> ExitCode {
-    let cli = match leadcheck::cli::Cli::try_parse() {
+    let cli = match leadcheck::cli::parse_from(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => {
             // Help and version go to stdout with 0; usage errors are exit 2.
@@ -14,13 +22,25 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    install_panic_hook(cli.command.name());
     // Buffered: machine formats are written whole; streams (triage) flush as they go.
     let mut out = std::io::BufWriter::new(std::io::stdout());
     let mut err = std::io::stderr();
-    let result = leadcheck::app::run(cli, &mut out, &mut err).and_then(|code| {
-        out.flush()?;
-        Ok(code)
-    });
+    let run = panic::catch_unwind(AssertUnwindSafe(|| {
+        leadcheck::app::run(cli, &mut out, &mut err).and_then(|code| {
+            out.flush()?;
+            Ok(code)
+        })
+    }));
+    let result = match run {
+        Ok(result) => result,
+        Err(_) => {
+            // The hook has said what happened. What is still buffered is half a report:
+            // drop it unwritten (dropping the BufWriter would flush it).
+            let _ = out.into_parts();
+            return ExitCode::from(Exit::Error.code() as u8);
+        }
+    };
     let code = match result {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => Exit::Ok,
@@ -30,6 +50,29 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(code.code() as u8)
+}
+
+/// A panic is an internal error (exit 2), reported in one line rather than as a backtrace.
+/// Its message is left out unless RUST_BACKTRACE is set: it can quote the input (a pasted
+/// ticket, a secret). With RUST_BACKTRACE, the default report comes first, as usual.
+fn install_panic_hook(command: &'static str) {
+    let default = panic::take_hook();
+    panic::set_hook(Box::new(move |info| {
+        let details = std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0");
+        if details {
+            default(info);
+        }
+        let more = if details {
+            ""
+        } else {
+            " (RUST_BACKTRACE=1 shows where)"
+        };
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "error: internal error in leadcheck {} while running `{command}`: this is a bug, please report it to {REPORT_TO}{more}",
+            leadcheck::VERSION,
+        );
+    }));
 }
 
 /// A closed pipe (`leadcheck explain --all | head`) is not an error.

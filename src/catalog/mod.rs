@@ -149,10 +149,10 @@ impl Catalog {
     /// not shaped like a code at all (so it is matched as text instead).
     pub fn parse_code(input: &str) -> Option<String> {
         let s = input.trim();
-        let digits = if s.len() == 5 && s[..2].eq_ignore_ascii_case("lc") {
-            &s[2..]
-        } else {
-            s
+        // `get`, not `[..2]`: a five-byte input can start with a multi-byte character.
+        let digits = match (s.get(..2), s.get(2..)) {
+            (Some(p), Some(rest)) if s.len() == 5 && p.eq_ignore_ascii_case("lc") => rest,
+            _ => s,
         };
         (digits.len() == 3 && digits.bytes().all(|b| b.is_ascii_digit()))
             .then(|| format!("LC{digits}"))
@@ -176,6 +176,10 @@ mod tests {
         assert_eq!(Catalog::parse_code(" 999 ").as_deref(), Some("LC999"));
         assert_eq!(Catalog::parse_code("4021"), None);
         assert_eq!(Catalog::parse_code("no roles"), None);
+        // Five bytes whose second byte is inside a character (issue 10): not a code.
+        for s in ["안12", "L我1", "—ab", "😀l", "„x12"] {
+            assert_eq!(Catalog::parse_code(s), None, "{s}");
+        }
     }
 
     #[test]

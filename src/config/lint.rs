@@ -532,7 +532,12 @@ fn https(l: &mut Lint, h: &Https) {
 
 /// The `lint` command.
 pub fn run(args: LintArgs, app: &mut App) -> anyhow::Result<Exit> {
-    let config = super::load(&args)?;
+    let stdin = &mut *app.stdin;
+    let config = super::load_with_stdin(&args, &mut || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(stdin, &mut s)?;
+        Ok(s)
+    })?;
     let format = if args.json {
         ReportFormat::Json
     } else {

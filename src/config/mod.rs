@@ -28,8 +28,16 @@ pub const DEFAULT_FILE: &str = "leadcheck.toml";
 /// `--config` / `LEADCHECK_CONFIG`, else `./leadcheck.toml`; then only the destinations named
 /// on the command line, if any.
 pub fn load(args: &LintArgs) -> Result<Config, UserError> {
+    load_with_stdin(args, &mut secrets::read_stdin)
+}
+
+/// As [`load`], a secret flag given as `-` read with `read_stdin`.
+pub fn load_with_stdin(
+    args: &LintArgs,
+    read_stdin: &mut dyn FnMut() -> std::io::Result<String>,
+) -> Result<Config, UserError> {
     let config = if args.dest.kind.is_some() {
-        let d = flags::destination(&args.dest, &mut secrets::read_stdin)?;
+        let d = flags::destination(&args.dest, read_stdin)?;
         Config {
             path: None,
             destinations: vec![d],

@@ -199,8 +199,12 @@ fn mismatch(schema: &Value, v: &Value, path: &str) -> Option<(String, String)> {
             other => other.eq_ignore_ascii_case(got),
         };
         if !ok {
-            let mut w = want.to_string();
-            w[..1].make_ascii_uppercase();
+            // Capitalized by character: a schema's type name is outside input.
+            let mut chars = want.chars();
+            let w: String = chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default();
             return Some((
                 format!("Invalid type. Expected {w} but got {got}."),
                 path.to_string(),

@@ -410,6 +410,20 @@ impl Sandbox {
     }
 }
 
+/// Every code a `--scenario` can name, sorted (`all` aside).
+pub fn scenario_codes() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = Sandbox::scenarios().iter().map(|(_, s)| s.code).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The offline part of `sandbox --scenario ...`: the codes resolve (exit 2 with the list
+/// when one does not), without starting anything. For tests and fuzzers.
+pub fn check_scenarios(codes: &[&str]) -> Result<(), UserError> {
+    resolve_codes(&families(), codes).map(drop)
+}
+
 /// Normalizes `LC402`, `lc402`, `402`; `all` is every code. Unknown -> exit 2 with the list.
 fn resolve_codes(
     families: &[Box<dyn Family>],

@@ -250,7 +250,7 @@ impl Salesforce {
                 rest_json(StatusCode::OK, self.describe())
             }
             (&Method::DELETE, t) if t.starts_with("sobjects/Lead/") => {
-                let id = &t["sobjects/Lead/".len()..];
+                let id = t.strip_prefix("sobjects/Lead/").unwrap_or_default();
                 let mut store = self.store();
                 match store.leads.iter().position(|l| l.id == id) {
                     Some(i) => {

@@ -11,10 +11,10 @@ use serde_json::{json, Value};
 /// Reads `LC3`, `lc3xx`, `3`, `LC3XX` as family 3.
 pub fn parse_family(s: &str) -> Option<u8> {
     let s = s.trim();
-    let s = if s.len() >= 2 && s[..2].eq_ignore_ascii_case("lc") {
-        &s[2..]
-    } else {
-        s
+    // `get`, not `[..2]`: the family may start with a multi-byte character.
+    let s = match (s.get(..2), s.get(2..)) {
+        (Some(p), Some(rest)) if p.eq_ignore_ascii_case("lc") => rest,
+        _ => s,
     };
     let s = s
         .strip_suffix("xx")
@@ -83,7 +83,19 @@ mod tests {
         for s in ["LC3", "lc3", "LC3xx", "3", "lc3XX"] {
             assert_eq!(parse_family(s), Some(3), "{s}");
         }
-        for s in ["LC", "LC33", "x", "0", "", "LC9"] {
+        for s in [
+            "LC",
+            "LC33",
+            "x",
+            "0",
+            "",
+            "LC9",
+            "안",
+            "é",
+            "L我",
+            "😀3",
+            "L\u{301}3",
+        ] {
             assert_eq!(parse_family(s), None, "{s}");
         }
     }

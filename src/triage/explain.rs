@@ -42,9 +42,14 @@ pub fn run(args: ExplainArgs, app: &mut App) -> anyhow::Result<Exit> {
     text_matches(catalog, &text, format, app)
 }
 
-/// `LC4021`, `lc40`: meant as a code, but not one.
+/// `LC4021`, `lc40`: meant as a code, but not one. Byte-safe: pasted text often starts with
+/// a character wider than one byte (`안녕`, `„`, an emoji), so nothing is sliced by index.
 fn looks_like_code(s: &str) -> bool {
-    s.len() >= 3 && s[..2].eq_ignore_ascii_case("lc") && s[2..].bytes().all(|b| b.is_ascii_digit())
+    let digits = s
+        .get(..2)
+        .filter(|p| p.eq_ignore_ascii_case("lc"))
+        .and_then(|_| s.get(2..));
+    digits.is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn unknown_code(catalog: &Catalog, code: &str) -> UserError {
@@ -105,10 +110,10 @@ fn all(catalog: &Catalog, format: TextFormat, app: &mut App) -> anyhow::Result<E
 /// Standard input, up to [`MAX_TEXT`] bytes (the rest is read and dropped), decoded lossily.
 fn read_stdin(app: &mut App) -> anyhow::Result<String> {
     let mut buf = Vec::new();
-    let stdin = std::io::stdin();
-    let mut lock = stdin.lock();
-    (&mut lock).take(MAX_TEXT as u64).read_to_end(&mut buf)?;
-    let dropped = std::io::copy(&mut lock, &mut std::io::sink())?;
+    (&mut *app.stdin)
+        .take(MAX_TEXT as u64)
+        .read_to_end(&mut buf)?;
+    let dropped = std::io::copy(&mut *app.stdin, &mut std::io::sink())?;
     if dropped > 0 {
         app.note(&format!("note: standard input is longer than 1 MiB; matched its first MiB ({dropped} bytes left out)"))?;
     }
@@ -157,4 +162,37 @@ fn text_matches(
     } else {
         Exit::Ok
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_code;
+
+    #[test]
+    fn code_lookalikes() {
+        for s in ["LC4021", "lc40", "Lc9"] {
+            assert!(looks_like_code(s), "{s}");
+        }
+        for s in ["LC", "lc", "LCx1", "402", ""] {
+            assert!(!looks_like_code(s), "{s}");
+        }
+    }
+
+    /// Issue 10: a text whose second byte falls inside a character once panicked here.
+    #[test]
+    fn multi_byte_starts_are_not_codes_and_do_not_panic() {
+        for s in [
+            "안녕하세요, 지난달 송장을 보내주세요.",
+            "L我",
+            "我们的线索没有到达",
+            "„Lead\" nie dotarł",
+            "— forwarded",
+            "😀 LC402",
+            "é",
+            "L\u{301}C402",
+            "\u{202e}LC402",
+        ] {
+            assert!(!looks_like_code(s), "{s}");
+        }
+    }
 }

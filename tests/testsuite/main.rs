@@ -11,6 +11,7 @@ mod marketo;
 mod salesforce;
 mod sandbox;
 
+mod argv_props;
 mod azure_table;
 mod catalog;
 mod config;
@@ -18,6 +19,7 @@ mod diagnose_https;
 mod explain;
 mod faults;
 mod fuzz_regressions;
+mod hostile;
 mod lint;
 mod net;
 mod props;
