@@ -376,7 +376,14 @@ pub fn run_diagnose(args: DiagnoseArgs, app: &mut App) -> anyhow::Result<Exit> {
         Outcome::Done(Err(e)) => Err(UserError::new(e).into()),
         Outcome::Done(Ok(report)) => {
             let color = app.term.color && format == ReportFormat::Human;
-            crate::report::render(&report, format, app.lang, color, app.out)?;
+            let style = crate::report::human::Style::for_stdout(
+                &app.term,
+                crate::report::human::Next::Rerun {
+                    cmd: "leadcheck diagnose",
+                    then: None,
+                },
+            );
+            crate::report::render_styled(&report, format, app.lang, color, &style, app.out)?;
             Ok(if report.status == Status::Fail {
                 Exit::Findings
             } else {

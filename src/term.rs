@@ -254,9 +254,13 @@ mod tests {
             ["  1. aaa", "     bbb", "     ccc"]
         );
         assert_eq!(wrap("aa bb", 20, "- ", "  "), ["- aa bb"]);
-        let url = "https://learn.microsoft.com/partner-center/marketplace-offers/lead-management-faq";
+        let url =
+            "https://learn.microsoft.com/partner-center/marketplace-offers/lead-management-faq";
         let lines = wrap(&format!("see {url} now"), 40, "  ", "    ");
-        assert_eq!(lines, ["  see".to_string(), format!("    {url}"), "    now".into()]);
+        assert_eq!(
+            lines,
+            ["  see".to_string(), format!("    {url}"), "    now".into()]
+        );
         // Text without spaces (Chinese) is cut by display width: two columns a character.
         let zh = "在合作夥伴中心開啟供應項目";
         for l in wrap(zh, 12, "  ", "  ") {

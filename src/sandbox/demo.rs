@@ -114,7 +114,21 @@ pub fn run(args: DemoArgs, app: &mut App) -> anyhow::Result<Exit> {
         return Ok(Exit::Interrupted);
     };
     let report = report.map_err(UserError::new)?;
-    crate::report::render(&report, args.format, app.lang, app.term.color, app.out)?;
+    // The broken destinations fail on purpose: the next step is the user's own config.
+    let style = crate::report::human::Style::for_stdout(
+        &app.term,
+        crate::report::human::Next::Always(
+            "`leadcheck init` writes a leadcheck.toml for your own destinations; then `leadcheck diagnose`".into(),
+        ),
+    );
+    crate::report::render_styled(
+        &report,
+        args.format,
+        app.lang,
+        app.term.color,
+        &style,
+        app.out,
+    )?;
     app.out.flush()?;
     sandbox.shutdown();
 
