@@ -89,7 +89,12 @@ fn paint_severity(text: &str, s: Severity) -> ColoredString {
     }
 }
 
-pub fn render(
+/// With the default style: 100 columns, not verbose.
+pub fn render(report: &RunReport, lang: Lang, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    render_with(report, lang, color, &Style::default(), out)
+}
+
+pub fn render_with(
     report: &RunReport,
     lang: Lang,
     color: bool,

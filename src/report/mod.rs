@@ -179,7 +179,7 @@ pub fn render_styled(
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     match format {
-        ReportFormat::Human => human::render(report, lang, color, style, out),
+        ReportFormat::Human => human::render_with(report, lang, color, style, out),
         ReportFormat::Json => json::render(report, lang, out),
         ReportFormat::Junit => junit::render(report, lang, out),
         ReportFormat::Github => {
