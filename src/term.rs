@@ -61,8 +61,11 @@ impl Term {
             ColorChoice::Never => (false, false),
             ColorChoice::Auto => (auto(stdout_tty), auto(stderr_tty)),
         };
-        let progress =
-            stderr_tty && verbosity == Verbosity::Normal && env("TERM").as_deref() != Some("dumb");
+        // Spinners only when a person watches both streams: nothing of them in a pipe.
+        let progress = stderr_tty
+            && stdout_tty
+            && verbosity == Verbosity::Normal
+            && env("TERM").as_deref() != Some("dumb");
         Term {
             color,
             color_stderr,

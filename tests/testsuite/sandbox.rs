@@ -502,6 +502,23 @@ fn demo_tours_the_sandbox_and_exits_zero() {
         assert!(stdout.contains(want), "{want} missing from:\n{stdout}");
     }
     assert!(String::from_utf8_lossy(&out.stderr).contains("every destination ended as designed"));
+    // One screen: each healthy destination is one line, and the whole report is short.
+    for healthy in [
+        "https",
+        "dynamics",
+        "dynamics-lead-writer",
+        "dynamics-office-365",
+        "salesforce",
+        "marketo",
+    ] {
+        let prefix = format!("✓ {healthy} (");
+        let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with(&prefix)).collect();
+        assert_eq!(lines.len(), 1, "{healthy}:\n{stdout}");
+        assert!(lines[0].contains("test lead sent"), "{}", lines[0]);
+    }
+    // Passing steps are left out unless -v.
+    assert!(!stdout.lines().any(|l| l.starts_with("  ✓ ")), "{stdout}");
+    assert!(stdout.lines().count() <= 90, "{stdout}");
     let out = leadcheck()
         .args(["demo", "--format", "json"])
         .timeout(Duration::from_secs(60))
