@@ -499,7 +499,9 @@ fn demo_tours_the_sandbox_and_exits_zero() {
         "SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user",
         "AADSTS7000215",
     ] {
-        assert!(stdout.contains(want), "{want} missing from:\n{stdout}");
+        // Evidence wraps at the width: read it with its line breaks undone.
+        let flat = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(want), "{want} missing from:\n{stdout}");
     }
     assert!(String::from_utf8_lossy(&out.stderr).contains("every destination ended as designed"));
     // One screen: each healthy destination is one line, and the whole report is short.
