@@ -21,6 +21,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// Told (destination name, step title) as each step starts: the spinners.
+pub type ProgressFn = Arc<dyn Fn(&str, &str) + Send + Sync>;
+
 /// Offline checks of one destination, as `lint` runs them.
 pub type LintFn = fn(&config::Destination) -> Vec<Finding>;
 
@@ -43,6 +46,7 @@ pub struct Options {
     pub log: Option<LogFn>,
     /// Offline checks run before the network steps.
     pub lint: LintFn,
+    pub progress: Option<ProgressFn>,
 }
 
 impl Options {
@@ -61,6 +65,7 @@ impl Options {
             proxy: ProxySettings::from_env(|k| std::env::var(k).ok()),
             log: None,
             lint: |_| Vec::new(),
+            progress: None,
         }
     }
 }
@@ -178,6 +183,11 @@ async fn diagnose_one(
     deadline: Instant,
 ) -> Run {
     let mut run = Run::new();
+    if let Some(progress) = opts.progress.clone() {
+        let name = dest.name.clone();
+        run.on_step =
+            destination::StepHook(Some(Arc::new(move |title: &str| progress(&name, title))));
+    }
     let step = run.step("lint", "Check the configuration");
     let findings = (opts.lint)(dest);
     let errors = findings
@@ -298,6 +308,9 @@ pub fn run_diagnose(args: DiagnoseArgs, app: &mut App) -> anyhow::Result<Exit> {
         drop(log_tx);
         None
     };
+    let names: Vec<String> = config.destinations.iter().map(|d| d.name.clone()).collect();
+    let spinners = (app.term.progress && format == ReportFormat::Human)
+        .then(|| crate::progress::Spinners::start(&names));
     let opts = Options {
         timeout,
         deadline,
@@ -310,28 +323,11 @@ pub fn run_diagnose(args: DiagnoseArgs, app: &mut App) -> anyhow::Result<Exit> {
         proxy: ProxySettings::from_env(|k| std::env::var(k).ok()),
         log,
         lint: config::lint::lint_destination,
+        progress: spinners.as_ref().map(|s| s.progress()),
     };
-
-    let spinner = (app.term.progress && format == ReportFormat::Human).then(|| {
-        let pb = indicatif::ProgressBar::new_spinner();
-        pb.enable_steady_tick(Duration::from_millis(120));
-        pb.set_message(format!(
-            "diagnosing {} destination(s)",
-            config.destinations.len()
-        ));
-        pb
-    });
-    let total = config.destinations.len();
-    let done = Arc::new(Mutex::new(0usize));
-    let on_done = {
-        let spinner = spinner.clone();
-        let done = done.clone();
-        move |name: &str| {
-            if let Some(pb) = &spinner {
-                let mut n = done.lock().unwrap_or_else(|e| e.into_inner());
-                *n += 1;
-                pb.set_message(format!("diagnosing: {}/{total} done ({name})", *n));
-            }
+    let on_done = |name: &str| {
+        if let Some(s) = &spinners {
+            s.done(name);
         }
     };
     let created: CreatedList = Arc::new(Mutex::new(Vec::new()));
@@ -362,8 +358,8 @@ pub fn run_diagnose(args: DiagnoseArgs, app: &mut App) -> anyhow::Result<Exit> {
         }
     });
     rt.shutdown_background();
-    if let Some(pb) = spinner {
-        pb.finish_and_clear();
+    if let Some(s) = spinners {
+        s.clear();
     }
     match outcome {
         Outcome::Interrupted => {
@@ -381,7 +377,14 @@ pub fn run_diagnose(args: DiagnoseArgs, app: &mut App) -> anyhow::Result<Exit> {
         Outcome::Done(Err(e)) => Err(UserError::new(e).into()),
         Outcome::Done(Ok(report)) => {
             let color = app.term.color && format == ReportFormat::Human;
-            crate::report::render(&report, format, app.lang, color, app.out)?;
+            let style = crate::report::human::Style::for_stdout(
+                &app.term,
+                crate::report::human::Next::Rerun {
+                    cmd: "leadcheck diagnose",
+                    then: None,
+                },
+            );
+            crate::report::render_styled(&report, format, app.lang, color, &style, app.out)?;
             Ok(if report.status == Status::Fail {
                 Exit::Findings
             } else {

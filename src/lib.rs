@@ -12,6 +12,7 @@ pub mod exit;
 pub mod lang;
 pub mod lead;
 pub mod net;
+pub mod progress;
 pub mod report;
 pub mod sandbox;
 pub mod secret;

@@ -61,8 +61,11 @@ impl Term {
             ColorChoice::Never => (false, false),
             ColorChoice::Auto => (auto(stdout_tty), auto(stderr_tty)),
         };
-        let progress =
-            stderr_tty && verbosity == Verbosity::Normal && env("TERM").as_deref() != Some("dumb");
+        // Spinners only when a person watches both streams: nothing of them in a pipe.
+        let progress = stderr_tty
+            && stdout_tty
+            && verbosity == Verbosity::Normal
+            && env("TERM").as_deref() != Some("dumb");
         Term {
             color,
             color_stderr,
@@ -110,6 +113,80 @@ pub fn sanitize(text: &str, keep_newlines: bool) -> String {
         }
     }
     out
+}
+
+/// Columns to lay human output out in: the terminal's width when stdout is a terminal,
+/// else `COLUMNS` when set, else 100 (a pipe or a file has no width of its own).
+pub fn out_width() -> usize {
+    let tty = std::io::stdout().is_terminal();
+    let size = if tty {
+        terminal_size::terminal_size().map(|(w, _)| w.0 as usize)
+    } else {
+        None
+    };
+    pick_width(size, std::env::var("COLUMNS").ok().as_deref())
+}
+
+/// Below 40 columns nothing wraps sensibly; a bogus size is ignored rather than trusted.
+fn pick_width(terminal: Option<usize>, columns: Option<&str>) -> usize {
+    terminal
+        .filter(|w| *w > 0)
+        .or_else(|| columns.and_then(|c| c.trim().parse::<usize>().ok()))
+        .filter(|w| *w > 0)
+        .unwrap_or(100)
+        .clamp(40, 1000)
+}
+
+/// Display columns of `text` (CJK characters take two).
+pub fn text_width(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+/// Wraps `text` into lines of at most `width` columns: the first starts with `first`, the
+/// others (and each line after a newline in `text`) with `rest`, a hanging indent. Words
+/// wider than a line are cut (Chinese has no spaces to break at), except URLs, which are
+/// never broken so that they stay clickable and copyable: they get a line of their own.
+pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = first.to_string();
+    // Whether `line` holds any word yet (beyond its indent).
+    let mut has_word = false;
+    for (n, para) in text.split('\n').enumerate() {
+        if n > 0 {
+            lines.push(std::mem::replace(&mut line, rest.to_string()));
+            has_word = false;
+        }
+        for word in para.split([' ', '\t']).filter(|w| !w.is_empty()) {
+            let ww = text_width(word);
+            if has_word && text_width(&line) + 1 + ww <= width {
+                line.push(' ');
+                line.push_str(word);
+                continue;
+            }
+            if has_word {
+                lines.push(std::mem::replace(&mut line, rest.to_string()));
+            }
+            let room = width.saturating_sub(text_width(&line)).max(1);
+            if ww <= room || word.contains("://") {
+                line.push_str(word);
+            } else {
+                // Cut a long word at character boundaries, one line per piece.
+                let mut piece_w = 0;
+                for c in word.chars() {
+                    let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+                    if piece_w > 0 && piece_w + cw > room {
+                        lines.push(std::mem::replace(&mut line, rest.to_string()));
+                        piece_w = 0;
+                    }
+                    line.push(c);
+                    piece_w += cw;
+                }
+            }
+            has_word = true;
+        }
+    }
+    lines.push(line);
+    lines
 }
 
 #[cfg(test)]
@@ -161,6 +238,39 @@ mod tests {
             false,
         );
         assert!(!t.color);
+    }
+
+    #[test]
+    fn width_from_terminal_then_columns_then_100() {
+        assert_eq!(pick_width(Some(132), Some("80")), 132);
+        assert_eq!(pick_width(None, Some("80")), 80);
+        assert_eq!(pick_width(None, Some("x")), 100);
+        assert_eq!(pick_width(None, None), 100);
+        assert_eq!(pick_width(Some(0), None), 100);
+        assert_eq!(pick_width(None, Some("10")), 40);
+    }
+
+    #[test]
+    fn wraps_with_a_hanging_indent_and_keeps_urls_whole() {
+        assert_eq!(
+            wrap("aaa bbb ccc", 11, "  1. ", "     "),
+            ["  1. aaa", "     bbb", "     ccc"]
+        );
+        assert_eq!(wrap("aa bb", 20, "- ", "  "), ["- aa bb"]);
+        let url =
+            "https://learn.microsoft.com/partner-center/marketplace-offers/lead-management-faq";
+        let lines = wrap(&format!("see {url} now"), 40, "  ", "    ");
+        assert_eq!(
+            lines,
+            ["  see".to_string(), format!("    {url}"), "    now".into()]
+        );
+        // Text without spaces (Chinese) is cut by display width: two columns a character.
+        let zh = "在合作夥伴中心開啟供應項目";
+        for l in wrap(zh, 12, "  ", "  ") {
+            assert!(text_width(&l) <= 12, "{l}");
+        }
+        assert_eq!(wrap("a\nb", 20, "> ", "  "), ["> a", "  b"]);
+        assert_eq!(wrap("", 20, "> ", "  "), ["> "]);
     }
 
     #[test]

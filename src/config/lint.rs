@@ -545,7 +545,14 @@ pub fn run(args: LintArgs, app: &mut App) -> anyhow::Result<Exit> {
     };
     let report = lint_config(&config, args.strict);
     let color = app.term.color && format == ReportFormat::Human;
-    crate::report::render(&report, format, app.lang, color, app.out)?;
+    let style = crate::report::human::Style::for_stdout(
+        &app.term,
+        crate::report::human::Next::Rerun {
+            cmd: "leadcheck lint",
+            then: Some("run `leadcheck diagnose` to try the destinations for real"),
+        },
+    );
+    crate::report::render_styled(&report, format, app.lang, color, &style, app.out)?;
     Ok(if report.status == Status::Fail {
         Exit::Findings
     } else {

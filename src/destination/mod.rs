@@ -190,6 +190,20 @@ pub struct Step {
     started: Instant,
 }
 
+/// Told the title of each step as it starts, so that a spinner can name it.
+#[derive(Clone, Default)]
+pub struct StepHook(pub Option<std::sync::Arc<dyn Fn(&str) + Send + Sync>>);
+
+impl std::fmt::Debug for StepHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "StepHook(set)"
+        } else {
+            "StepHook(none)"
+        })
+    }
+}
+
 /// Records the steps and findings of one destination.
 #[derive(Debug, Default)]
 pub struct Run {
@@ -198,6 +212,7 @@ pub struct Run {
     pub test_lead: TestLead,
     /// Set by a failed step: the rest of the chain must not run.
     pub stopped: bool,
+    pub on_step: StepHook,
 }
 
 impl Run {
@@ -207,9 +222,13 @@ impl Run {
 
     /// Starts a step (`id` is stable and machine-readable: `dns`, `tls`, `token`, ...).
     pub fn step(&self, id: &str, title: impl Into<String>) -> Step {
+        let title = title.into();
+        if let Some(hook) = &self.on_step.0 {
+            hook(&title);
+        }
         Step {
             id: id.to_string(),
-            title: title.into(),
+            title,
             started: Instant::now(),
         }
     }

@@ -166,8 +166,20 @@ pub fn render(
     color: bool,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
+    render_styled(report, format, lang, color, &human::Style::default(), out)
+}
+
+/// [`render`], with the human layout's width, verbosity and closing hint.
+pub fn render_styled(
+    report: &RunReport,
+    format: ReportFormat,
+    lang: Lang,
+    color: bool,
+    style: &human::Style,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     match format {
-        ReportFormat::Human => human::render(report, lang, color, out),
+        ReportFormat::Human => human::render_with(report, lang, color, style, out),
         ReportFormat::Json => json::render(report, lang, out),
         ReportFormat::Junit => junit::render(report, lang, out),
         ReportFormat::Github => {

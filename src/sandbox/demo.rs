@@ -84,7 +84,11 @@ pub fn run(args: DemoArgs, app: &mut App) -> anyhow::Result<Exit> {
             }
         }) as LogFn
     });
+    let names: Vec<String> = config.destinations.iter().map(|d| d.name.clone()).collect();
+    let spinners = (app.term.progress && args.format == crate::cli::ReportFormat::Human)
+        .then(|| crate::progress::Spinners::start(&names));
     let opts = Options {
+        progress: spinners.as_ref().map(|s| s.progress()),
         timeout: Duration::from_secs(5),
         deadline: Duration::from_secs(60),
         cleanup: true,
@@ -99,13 +103,21 @@ pub fn run(args: DemoArgs, app: &mut App) -> anyhow::Result<Exit> {
         .worker_threads(2)
         .enable_all()
         .build()?;
+    let on_done = |name: &str| {
+        if let Some(s) = &spinners {
+            s.done(name);
+        }
+    };
     let outcome = rt.block_on(async {
         tokio::select! {
-            r = diagnose_all(&config, &opts, created.clone(), &|_| {}) => Some(r),
+            r = diagnose_all(&config, &opts, created.clone(), &on_done) => Some(r),
             _ = tokio::signal::ctrl_c() => None,
         }
     });
     rt.shutdown_background();
+    if let Some(s) = spinners {
+        s.clear();
+    }
     for l in lines.lock().map(|v| v.clone()).unwrap_or_default() {
         writeln!(app.err, "{}", crate::term::sanitize(&l, false))?;
     }
@@ -114,7 +126,21 @@ pub fn run(args: DemoArgs, app: &mut App) -> anyhow::Result<Exit> {
         return Ok(Exit::Interrupted);
     };
     let report = report.map_err(UserError::new)?;
-    crate::report::render(&report, args.format, app.lang, app.term.color, app.out)?;
+    // The broken destinations fail on purpose: the next step is the user's own config.
+    let style = crate::report::human::Style::for_stdout(
+        &app.term,
+        crate::report::human::Next::Always(
+            "`leadcheck init` writes a leadcheck.toml for your own destinations; then `leadcheck diagnose`".into(),
+        ),
+    );
+    crate::report::render_styled(
+        &report,
+        args.format,
+        app.lang,
+        app.term.color,
+        &style,
+        app.out,
+    )?;
     app.out.flush()?;
     sandbox.shutdown();
 

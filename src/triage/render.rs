@@ -22,6 +22,7 @@ pub struct Labels {
     pub language: &'static str,
     pub matched: &'static str,
     pub superseded_by: &'static str,
+    pub found: &'static str,
 }
 
 pub fn labels(lang: Lang) -> &'static Labels {
@@ -36,6 +37,7 @@ pub fn labels(lang: Lang) -> &'static Labels {
         language: "language",
         matched: "matched",
         superseded_by: "superseded by",
+        found: "codes found",
     };
     const PL: Labels = Labels {
         cause: "Przyczyna",
@@ -48,6 +50,7 @@ pub fn labels(lang: Lang) -> &'static Labels {
         language: "język",
         matched: "dopasowano",
         superseded_by: "zastąpiony przez",
+        found: "znalezione kody",
     };
     const PT: Labels = Labels {
         cause: "Causa",
@@ -60,6 +63,7 @@ pub fn labels(lang: Lang) -> &'static Labels {
         language: "idioma",
         matched: "trecho",
         superseded_by: "substituído por",
+        found: "códigos encontrados",
     };
     const ZH: Labels = Labels {
         cause: "原因",
@@ -72,6 +76,7 @@ pub fn labels(lang: Lang) -> &'static Labels {
         language: "語言",
         matched: "相符片段",
         superseded_by: "取代者",
+        found: "找到的代碼",
     };
     const KO: Labels = Labels {
         cause: "원인",
@@ -84,6 +89,7 @@ pub fn labels(lang: Lang) -> &'static Labels {
         language: "언어",
         matched: "일치한 부분",
         superseded_by: "대체 코드",
+        found: "찾은 코드",
     };
     match lang {
         Lang::En => &EN,
@@ -221,6 +227,15 @@ pub fn matches_human(
     lang: Lang,
 ) -> io::Result<()> {
     let l = labels(lang);
+    // Several codes: the list first, so that a long paste's answer is read at a glance.
+    if matches.len() > 1 {
+        let codes: Vec<String> = matches
+            .iter()
+            .map(|m| m.code.bold().yellow().to_string())
+            .collect();
+        writeln!(out, "{} ({}): {}", l.found, matches.len(), codes.join(", "))?;
+        writeln!(out)?;
+    }
     for (i, m) in matches.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;

@@ -287,3 +287,26 @@ fn snapshot_text_match() {
         insta::assert_snapshot!("match_json", serde_json::to_string_pretty(&json).unwrap());
     });
 }
+
+#[test]
+fn several_codes_lead_with_a_one_line_list() {
+    let out = leadcheck()
+        .args([
+            "explain",
+            "AADSTS7000215: Invalid client secret provided. Later: SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user.",
+        ])
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let first = stdout.lines().next().unwrap_or("");
+    assert!(first.starts_with("codes found ("), "{stdout}");
+    assert!(
+        first.contains("LC305") && first.contains("LC402"),
+        "{stdout}"
+    );
+    // Then the pages, each with its remedy.
+    assert!(stdout.contains("run `leadcheck explain LC305`"), "{stdout}");
+    assert!(stdout.contains("run `leadcheck explain LC402`"), "{stdout}");
+}

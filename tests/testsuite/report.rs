@@ -5,8 +5,8 @@
 use leadcheck::cli::ReportFormat;
 use leadcheck::lang::Lang;
 use leadcheck::report::{
-    github, page, render, Check, DestinationReport, Finding, Location, RunReport, Severity, Status,
-    TestLead,
+    github, human, page, render, Check, DestinationReport, Finding, Location, RunReport, Severity,
+    Status, TestLead,
 };
 use leadcheck::secret::Secret;
 
@@ -135,21 +135,60 @@ fn placeholders(mut text: String, escape: impl Fn(&str) -> String) -> String {
     text
 }
 
-/// Human output: titles by placeholders, each finding's remedy and docs lines by one line.
+/// Human output: titles by placeholders, each finding's remedy and docs lines (wrapped ones
+/// included) by one line, and the doc count of the explain hint by `N`, so that rewording a
+/// catalog page does not change the snapshot.
 fn human_stable(text: &str) -> String {
     let text = placeholders(text.to_string(), |s| s.to_string());
     let step = regex::Regex::new(r"^    (\d+\. |docs: )").unwrap();
-    let mut lines: Vec<&str> = Vec::new();
+    let docs = regex::Regex::new(r"the cause and \d+ doc links?:").unwrap();
+    // A table row's title may be cut to fit: the code stands for it.
+    let row = regex::Regex::new(r"^(. .*\b(?:pass|warn|fail|skip) .*?)\b(LC\d{3}) .*$").unwrap();
+    let mut lines: Vec<String> = Vec::new();
+    let mut in_remedy = false;
     for l in text.lines() {
-        if step.is_match(l) {
-            if lines.last() != Some(&"    <remedy and docs>") {
-                lines.push("    <remedy and docs>");
+        if step.is_match(l) || (in_remedy && l.starts_with("       ")) {
+            in_remedy = true;
+            if lines.last().map(String::as_str) != Some("    <remedy and docs>") {
+                lines.push("    <remedy and docs>".into());
             }
-        } else {
-            lines.push(l);
+            continue;
         }
+        in_remedy = false;
+        let l = docs.replace(l, "the cause and N doc links:");
+        lines.push(row.replace(&l, "$1$2 <title>").into_owned());
     }
     lines.join("\n")
+}
+
+fn human(report: &RunReport, width: usize, verbose: bool) -> String {
+    let style = human::Style {
+        width,
+        verbose,
+        ..human::Style::default()
+    };
+    let mut buf = Vec::new();
+    human::render_with(report, Lang::En, false, &style, &mut buf).unwrap();
+    let text = String::from_utf8(buf).unwrap();
+    assert!(!text.contains('\x1b'), "no color when not asked");
+    // Nothing is wider than asked, but a URL, which is never broken.
+    for l in text.lines() {
+        assert!(
+            l.chars().count() <= width || l.contains("://"),
+            "wider than {width}: {l}"
+        );
+    }
+    text
+}
+
+fn only(names: &[&str]) -> RunReport {
+    RunReport::new(
+        sample()
+            .destinations
+            .into_iter()
+            .filter(|d| names.contains(&d.name.as_str()))
+            .collect(),
+    )
 }
 
 #[test]
@@ -157,6 +196,80 @@ fn human_snapshot() {
     let text = out(ReportFormat::Human, false);
     assert!(!text.contains('\x1b'), "no color when not asked");
     insta::assert_snapshot!("human", human_stable(&text));
+}
+
+#[test]
+fn human_healthy_is_one_line_each() {
+    let mut healthy = only(&["leads"]);
+    let mut second = healthy.destinations[0].clone();
+    second.name = "leads-eu".into();
+    second.test_lead.cleaned_up = None;
+    healthy = RunReport::new(vec![healthy.destinations.remove(0), second]);
+    let text = human(&healthy, 100, false);
+    assert_eq!(
+        text.lines().filter(|l| l.contains("leads")).count(),
+        2,
+        "{text}"
+    );
+    insta::assert_snapshot!("human_healthy", human_stable(&text));
+}
+
+#[test]
+fn human_all_failing() {
+    let mut lint_failed = only(&["crm"]).destinations.remove(0);
+    lint_failed.name = "crm-typo".into();
+    lint_failed.checks = vec![check(
+        "lint",
+        "Check the configuration",
+        Status::Fail,
+        0,
+        "1 error(s): LC107; no network check was made",
+    )];
+    lint_failed.findings = vec![Finding::error(
+        "LC107",
+        "`application_id` = \"23456052-aaaa-bbbb-8662\" is not a GUID",
+    )
+    .at(Some(Location {
+        file: "leadcheck.toml".into(),
+        line: 7,
+        column: 18,
+    }))];
+    let mut report = only(&["crm"]);
+    report.destinations.push(lint_failed);
+    let report = RunReport::new(report.destinations);
+    insta::assert_snapshot!(
+        "human_all_failing",
+        human_stable(&human(&report, 100, false))
+    );
+}
+
+#[test]
+fn human_narrow_and_wide() {
+    insta::assert_snapshot!("human_narrow", human_stable(&human(&sample(), 80, false)));
+    insta::assert_snapshot!("human_wide", human_stable(&human(&sample(), 160, false)));
+}
+
+#[test]
+fn human_verbose_shows_every_step_and_the_docs() {
+    let text = human(&sample(), 100, true);
+    assert!(text.contains("Resolve contoso.crm4.dynamics.com"), "{text}");
+    assert!(text.contains("Insert the entity"), "{text}");
+    assert!(text.contains("    docs: https://"), "{text}");
+    let quiet = human(&sample(), 100, false);
+    assert!(
+        !quiet.contains("Resolve contoso.crm4.dynamics.com"),
+        "{quiet}"
+    );
+    assert!(!quiet.contains("docs: "), "{quiet}");
+    // The failing step and the skipped one after it, with its reason.
+    assert!(
+        quiet.contains("✗ Create the MSFT_TEST lead (310 ms)"),
+        "{quiet}"
+    );
+    assert!(
+        quiet.contains("- Read the lead back (0 ms): nothing was written"),
+        "{quiet}"
+    );
 }
 
 #[test]

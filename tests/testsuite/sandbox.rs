@@ -499,9 +499,28 @@ fn demo_tours_the_sandbox_and_exits_zero() {
         "SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user",
         "AADSTS7000215",
     ] {
-        assert!(stdout.contains(want), "{want} missing from:\n{stdout}");
+        // Evidence wraps at the width: read it with its line breaks undone.
+        let flat = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(want), "{want} missing from:\n{stdout}");
     }
     assert!(String::from_utf8_lossy(&out.stderr).contains("every destination ended as designed"));
+    // One screen: each healthy destination is one line, and the whole report is short.
+    for healthy in [
+        "https",
+        "dynamics",
+        "dynamics-lead-writer",
+        "dynamics-office-365",
+        "salesforce",
+        "marketo",
+    ] {
+        let prefix = format!("✓ {healthy} (");
+        let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with(&prefix)).collect();
+        assert_eq!(lines.len(), 1, "{healthy}:\n{stdout}");
+        assert!(lines[0].contains("test lead sent"), "{}", lines[0]);
+    }
+    // Passing steps are left out unless -v.
+    assert!(!stdout.lines().any(|l| l.starts_with("  ✓ ")), "{stdout}");
+    assert!(stdout.lines().count() <= 90, "{stdout}");
     let out = leadcheck()
         .args(["demo", "--format", "json"])
         .timeout(Duration::from_secs(60))
