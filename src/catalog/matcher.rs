@@ -21,6 +21,7 @@ use super::prefilter::Folder;
 use super::{Catalog, Entry};
 use crate::lang::TextLang;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use rustc_hash::FxHashMap;
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
@@ -94,11 +95,22 @@ struct Phrase {
     len: usize,
 }
 
+/// What a literal found by the prefilter's second stage proves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Confirm {
+    /// A signature may match: an anchor, a distinctive phrase's literal, a context cue.
+    Pass,
+    /// One group of a keyword rule has a hit; the rule needs all of them.
+    Group { rule: u32, group: u8 },
+}
+
 #[derive(Debug)]
 struct Rule {
     code: u16,
     lang: TextLang,
     groups: u8,
+    /// Groups the prefilter cannot check (an alternative without letters or digits).
+    free: u8,
 }
 
 /// The compiled catalog signatures.
@@ -108,16 +120,26 @@ pub struct Matcher {
     rules: Vec<Rule>,
     key_ac: Option<AhoCorasick>,
     key_pats: Vec<KeyPat>,
-    words: HashMap<Box<str>, Vec<(u32, u16)>>,
-    bigrams: HashMap<(char, char), Vec<(u32, u16)>>,
+    // Looked up once per token of every candidate text: a fast hasher (the keys come from
+    // the catalog, not from the text, so there is nothing to flood).
+    words: FxHashMap<Box<str>, Vec<(u32, u16)>>,
+    bigrams: FxHashMap<(char, char), Vec<(u32, u16)>>,
     /// The prefilter's literals (see [`super::prefilter`]); `None` when empty.
     pre_ac: Option<AhoCorasick>,
     literals: Vec<String>,
+    /// The second stage of the prefilter: every literal of every signature, with what a hit
+    /// proves (see [`Matcher::confirm`]).
+    confirm_ac: Option<AhoCorasick>,
+    confirm_targets: Vec<Vec<Confirm>>,
     /// Signatures without literals: when any, every record goes to the full matcher.
     unfiltered: Vec<String>,
     fragments: Vec<String>,
     /// Each code's destinations, as a bit set (see [`DESTINATIONS`]).
     dest: Vec<u8>,
+    /// Chinese and Korean phrases without spaces, for the whole-phrase check in one pass;
+    /// `cjk_phrases` maps each pattern to its phrase.
+    cjk_ac: Option<AhoCorasick>,
+    cjk_phrases: Vec<u32>,
     /// Words that name a destination in a text.
     dest_ac: Option<AhoCorasick>,
     /// Words that put a text in a lead destination's context: destinations, leads, the
@@ -172,43 +194,16 @@ const DESTINATIONS: [(&str, &[&str]); 6] = [
 /// evidence (a partial phrase, a short or common phrase) counts only with one of them or a
 /// destination in the same text, so "please retry" or "internal server error" alone is not
 /// a lead-destination error.
+#[rustfmt::skip]
 const CONTEXT: &[&str] = &[
-    "lead",
-    "leads",
-    "leada",
-    "leadow",
-    "leadów",
-    "leady",
-    "marketplace",
-    "partner center",
-    "customer leads",
-    "lead destination",
-    "lead management",
-    "test drive",
-    "contact me",
-    "get it now",
-    "msft_test",
-    "potencjaln",
-    "centrum partnerskie",
-    "centrum partnerskim",
-    "cliente potencial",
-    "clientes potenciais",
-    "venda potencial",
-    "vendas potenciais",
-    "mercado comercial",
-    "marketplace comercial",
-    "潛在客戶",
-    "潜在客户",
-    "線索",
-    "线索",
-    "合作夥伴中心",
-    "合作伙伴中心",
-    "商業市集",
-    "商业市场",
-    "리드",
-    "잠재 고객",
-    "파트너 센터",
-    "마켓플레이스",
+    // Not "lead" alone, nor "리드": a lead time, a team lead.
+    "leads", "leada", "leadow", "leadów", "leady", "marketplace", "partner center",
+    "customer leads", "lead destination", "lead management", "test drive", "contact me",
+    "get it now", "msft_test", "potencjaln", "centrum partnerskie", "centrum partnerskim",
+    "cliente potencial", "clientes potenciais", "venda potencial", "vendas potenciais",
+    "mercado comercial", "marketplace comercial", "潛在客戶", "潜在客户", "線索", "线索",
+    "合作夥伴中心", "合作伙伴中心", "商業市集", "商业市场", "리드를", "리드가", "리드는",
+    "리드의", "리드 관리", "리드 대상", "잠재 고객", "파트너 센터", "마켓플레이스",
 ];
 
 static MATCHER: OnceLock<Matcher> = OnceLock::new();
@@ -238,7 +233,20 @@ pub(crate) fn is_cjk(c: char) -> bool {
 }
 
 fn is_word_char(c: char) -> bool {
-    (c.is_alphanumeric() && !is_cjk(c)) || is_placeholder(c)
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    (!is_cjk(c) && c.is_alphanumeric()) || is_placeholder(c)
+}
+
+/// `char::is_alphanumeric`, with the common scripts answered without a table lookup.
+fn alnum(c: char) -> bool {
+    match c as u32 {
+        0..=0x7f => c.is_ascii_alphanumeric(),
+        // Han and Hangul syllables, all letters.
+        0x3400..=0x4dbf | 0x4e00..=0x9fff | 0xac00..=0xd7a3 => true,
+        _ => c.is_alphanumeric(),
+    }
 }
 
 /// A Latin token of a normalized text: a word or a placeholder.
@@ -313,7 +321,7 @@ fn compact(key: &str) -> (Vec<char>, Vec<usize>) {
     let mut chars = Vec::new();
     let mut at = Vec::new();
     for (i, c) in key.char_indices() {
-        if c.is_alphanumeric() || is_placeholder(c) {
+        if alnum(c) || is_placeholder(c) {
             chars.push(c);
             at.push(i);
         }
@@ -358,6 +366,7 @@ fn parse_rule(rule: &str) -> Vec<Vec<String>> {
 
 /// Words of ordinary tickets in every language (compact keys): poor literals for the
 /// prefilter, which would send many ordinary records to the full matcher.
+#[rustfmt::skip]
 const COMMON: &[&str] = &[
     // en
     "error",
@@ -508,6 +517,7 @@ const COMMON: &[&str] = &[
     "비밀번호",
     "시스템",
     "확인",
+    "lead", "리드",
 ];
 
 /// How much a literal is expected to cost the prefilter: short and common literals pass
@@ -682,10 +692,12 @@ impl Matcher {
             rules: Vec::new(),
             key_ac: None,
             key_pats: Vec::new(),
-            words: HashMap::new(),
-            bigrams: HashMap::new(),
+            words: FxHashMap::default(),
+            bigrams: FxHashMap::default(),
             pre_ac: None,
             literals: Vec::new(),
+            confirm_ac: None,
+            confirm_targets: Vec::new(),
             unfiltered: Vec::new(),
             fragments: Vec::new(),
             dest: entries
@@ -700,6 +712,8 @@ impl Matcher {
                 .collect(),
             dest_ac: None,
             context_ac: None,
+            cjk_ac: None,
+            cjk_phrases: Vec::new(),
             dest_bits: Vec::new(),
         };
         let mut cues = Vec::new();
@@ -727,6 +741,9 @@ impl Matcher {
             .filter(|c| !c.is_empty())
             .collect();
         literals.extend(context.iter().cloned());
+        // The second stage: every literal with what it proves (see [`Matcher::confirm`]).
+        let mut confirm: Vec<(String, Confirm)> =
+            context.iter().map(|c| (c.clone(), Confirm::Pass)).collect();
         m.context_ac = AhoCorasick::new(&context_keys).ok();
 
         for r in raw {
@@ -783,9 +800,22 @@ impl Matcher {
             if p.weights.is_empty() {
                 continue; // nothing distinctive to look for
             }
-            literals.extend(phrase_literal(&p, &units, &context));
+            if let Some(l) = phrase_literal(&p, &units, &context) {
+                confirm.push((l.clone(), Confirm::Pass));
+                literals.insert(l);
+            }
             m.phrases.push(p);
         }
+
+        let cjk: Vec<(u32, &str)> = m
+            .phrases
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.cjk)
+            .map(|(i, p)| (i as u32, p.compact.as_str()))
+            .collect();
+        m.cjk_ac = AhoCorasick::new(cjk.iter().map(|c| c.1)).ok();
+        m.cjk_phrases = cjk.iter().map(|c| c.0).collect();
 
         // Key patterns: anchors and keyword alternatives.
         let mut key_strings: Vec<String> = Vec::new();
@@ -802,6 +832,7 @@ impl Matcher {
                     bound_end: last.is_alphanumeric(),
                 });
                 if decisive {
+                    confirm.push((super::prefilter::compact_literal(a), Confirm::Pass));
                     literals.insert(super::prefilter::compact_literal(a));
                     m.fragments.push(a.clone());
                 }
@@ -833,10 +864,28 @@ impl Matcher {
                         None => unfiltered.push(rule.clone()),
                     }
                     let ri = m.rules.len() as u32;
+                    let mut free = 0u8;
+                    for (gi, group) in groups.iter().enumerate() {
+                        for alt in group {
+                            let l = super::prefilter::compact_literal(alt.trim());
+                            if l.is_empty() {
+                                free |= 1 << gi;
+                            } else if !context.iter().any(|c| l.contains(c.as_str())) {
+                                confirm.push((
+                                    l,
+                                    Confirm::Group {
+                                        rule: ri,
+                                        group: gi as u8,
+                                    },
+                                ));
+                            }
+                        }
+                    }
                     m.rules.push(Rule {
                         code: ci as u16,
                         lang,
                         groups: groups.len() as u8,
+                        free,
                     });
                     for (gi, group) in groups.iter().enumerate() {
                         for alt in group {
@@ -867,11 +916,30 @@ impl Matcher {
             m.pre_ac = AhoCorasickBuilder::new()
                 .match_kind(MatchKind::Standard)
                 .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .prefilter(false)
                 .build(&literals)
                 .ok();
         }
         m.literals = literals;
         m.unfiltered = unfiltered;
+        confirm.retain(|c| !c.0.is_empty());
+        confirm.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        confirm.dedup();
+        let mut strings: Vec<&str> = Vec::new();
+        for (l, t) in &confirm {
+            if strings.last() != Some(&l.as_str()) {
+                strings.push(l);
+                m.confirm_targets.push(Vec::new());
+            }
+            if let Some(last) = m.confirm_targets.last_mut() {
+                last.push(*t);
+            }
+        }
+        m.confirm_ac = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&strings)
+            .ok();
         m.fragments.sort();
         m.fragments.dedup();
         m
@@ -911,12 +979,55 @@ impl Matcher {
         })
     }
 
-    /// Whether a compact key holds a prefilter literal.
+    /// Whether a compact key holds a prefilter literal, and passes [`Matcher::confirm`].
     pub(crate) fn literal_in(&self, compact: &[u8]) -> bool {
         if !self.unfiltered.is_empty() {
             return true;
         }
-        self.pre_ac.as_ref().is_some_and(|ac| ac.is_match(compact))
+        self.pre_ac.as_ref().is_some_and(|ac| ac.is_match(compact)) && self.confirm(compact)
+    }
+
+    /// The prefilter's second stage, for a compact key in which the first found a literal.
+    /// The first stage looks for one literal per signature (the cheapest that every match
+    /// holds), which for a keyword rule is one of its groups; this stage looks for all of
+    /// them, and passes the text only when a literal that suffices alone is there (an anchor,
+    /// a distinctive phrase's literal, a context cue) or every group of some rule has a hit.
+    /// A rule matches only when each group has an alternative in the key, and each
+    /// alternative in the key is, compacted, in the compact key: so this is sound too.
+    pub fn confirm(&self, compact: &[u8]) -> bool {
+        let Some(ac) = &self.confirm_ac else {
+            return true;
+        };
+        let mut seen: Vec<(u32, u8)> = Vec::new();
+        for m in ac.find_overlapping_iter(compact) {
+            for t in &self.confirm_targets[m.pattern().as_usize()] {
+                match *t {
+                    Confirm::Pass => return true,
+                    Confirm::Group { rule, group } => {
+                        let r = &self.rules[rule as usize];
+                        let mask = match seen.iter_mut().find(|s| s.0 == rule) {
+                            Some(s) => {
+                                s.1 |= 1 << group;
+                                s.1
+                            }
+                            None => {
+                                seen.push((rule, 1 << group));
+                                1 << group
+                            }
+                        };
+                        let all = if r.groups >= 8 {
+                            u8::MAX
+                        } else {
+                            (1u8 << r.groups) - 1
+                        };
+                        if (mask | r.free) & all == all {
+                            return true;
+                        }
+                    }
+                }
+            }
+        }
+        false
     }
 
     /// The prefilter's automaton, for scanning many records' compact keys at once; `None`
@@ -964,9 +1075,12 @@ impl Matcher {
     fn collect(&self, n: &Normalized) -> Vec<Evidence> {
         let key = n.key.as_str();
         let mut ev: Vec<Evidence> = Vec::new();
+        // Without a lead context, weak evidence counts for nothing: not even computed.
+        let context = self.in_context(key);
 
         // Anchors and keyword alternatives.
-        let mut alt_hits: HashMap<u32, Vec<(usize, usize, u8, f32)>> = HashMap::new();
+        // (rule, start, end, group, specificity), sorted below: one run per rule.
+        let mut alt_hits: Vec<(u32, usize, usize, u8, f32)> = Vec::new();
         if let Some(ac) = &self.key_ac {
             for m in ac.find_overlapping_iter(key) {
                 let (s, e) = (m.start(), m.end());
@@ -1002,14 +1116,21 @@ impl Matcher {
                         if (latin_start && word(before)) || (bound_end && word(after)) {
                             continue;
                         }
-                        alt_hits.entry(rule).or_default().push((s, e, group, spec));
+                        alt_hits.push((rule, s, e, group, spec));
                     }
                 }
             }
         }
-        for (rule, mut hits) in alt_hits {
-            let r = &self.rules[rule as usize];
-            hits.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        alt_hits.sort_unstable_by(|a, b| {
+            (a.0, a.1, a.2, a.3)
+                .cmp(&(b.0, b.1, b.2, b.3))
+                .then(a.4.total_cmp(&b.4))
+        });
+        let mut hits: Vec<(usize, usize, u8, f32)> = Vec::new();
+        for run in alt_hits.chunk_by(|a, b| a.0 == b.0) {
+            let r = &self.rules[run[0].0 as usize];
+            hits.clear();
+            hits.extend(run.iter().map(|h| (h.1, h.2, h.3, h.4)));
             if let Some((span, spec)) = window_covering(&hits, r.groups) {
                 // Tighter, more demanding rules with rarer words are more specific.
                 let spread = (span.1 - span.0) as f32 / KEYWORD_SPAN as f32;
@@ -1026,33 +1147,45 @@ impl Matcher {
             }
         }
 
-        // Latin phrases.
+        // Latin phrases. Hits are (phrase, position, slot), sorted: each phrase's hits are
+        // then one run in position order, with no map per text.
         let toks = tokenize(key);
-        let mut unit_hits: HashMap<u32, Vec<(usize, u16)>> = HashMap::new();
+        let mut unit_hits: Vec<(u32, usize, u16)> = Vec::new();
         for (ti, t) in toks.iter().enumerate() {
             if let Some(list) = self.words.get(&key[t.start..t.end]) {
-                for &(p, slot) in list {
-                    unit_hits.entry(p).or_default().push((ti, slot));
-                }
+                unit_hits.extend(list.iter().map(|&(p, slot)| (p, ti, slot)));
             }
         }
-        for (pi, hits) in &unit_hits {
-            let p = &self.phrases[*pi as usize];
+        unit_hits.sort_unstable();
+        let mut pos_slots: Vec<(usize, u16)> = Vec::new();
+        for run in unit_hits.chunk_by(|a, b| a.0 == b.0) {
+            let p = &self.phrases[run[0].0 as usize];
             let tok_span = |a: usize, b: usize| (toks[a].start, toks[b].end);
-            if let Some((a, b)) = whole_phrase(key, &toks, &p.tokens) {
-                ev.push(Evidence {
-                    needs_context: whole_conf(p) < WHOLE_STRONG,
-                    code: p.code,
-                    conf: whole_conf(p),
-                    lang: Some(p.lang),
-                    span: tok_span(a, b),
-                });
-            } else if let Some((share, a, b)) = best_window(hits, &p.weights, p.len * 2 + 6) {
+            let (present, covered) = coverage(run.iter().map(|h| h.2), &p.weights);
+            let whole_counts = context || whole_conf(p) >= WHOLE_STRONG;
+            if whole_counts && present == p.weights.len() {
+                if let Some((a, b)) = whole_phrase(key, &toks, &p.tokens) {
+                    ev.push(Evidence {
+                        code: p.code,
+                        conf: whole_conf(p),
+                        needs_context: whole_conf(p) < WHOLE_STRONG,
+                        lang: Some(p.lang),
+                        span: tok_span(a, b),
+                    });
+                    continue;
+                }
+            }
+            if !context || !partial_possible(p, covered) {
+                continue;
+            }
+            pos_slots.clear();
+            pos_slots.extend(run.iter().map(|h| (h.1, h.2)));
+            if let Some((share, a, b)) = best_window(&pos_slots, &p.weights, p.len * 2 + 6) {
                 if let Some(conf) = weak_conf(p, share) {
                     ev.push(Evidence {
-                        needs_context: true,
                         code: p.code,
                         conf,
+                        needs_context: true,
                         lang: Some(p.lang),
                         span: tok_span(a, b),
                     });
@@ -1071,11 +1204,20 @@ impl Matcher {
                 off += c.len_utf8();
             }
             char_byte.push(off);
-            let mut cjk_hits: HashMap<u32, Vec<(usize, u16)>> = HashMap::new();
+            let mut cjk_hits: Vec<(u32, usize, u16)> = Vec::new();
             for (i, w) in chars.windows(2).enumerate() {
                 if let Some(list) = self.bigrams.get(&(w[0], w[1])) {
-                    for &(p, slot) in list {
-                        cjk_hits.entry(p).or_default().push((i, slot));
+                    cjk_hits.extend(list.iter().map(|&(p, slot)| (p, i, slot)));
+                }
+            }
+            cjk_hits.sort_unstable();
+            // Whole phrases, all in one pass: the first (leftmost) byte offset of each.
+            let mut whole: Vec<(u32, usize)> = Vec::new();
+            if let Some(ac) = &self.cjk_ac {
+                for m in ac.find_overlapping_iter(&text_compact) {
+                    let pi = self.cjk_phrases[m.pattern().as_usize()];
+                    if !whole.iter().any(|w| w.0 == pi) {
+                        whole.push((pi, m.start()));
                     }
                 }
             }
@@ -1090,24 +1232,34 @@ impl Matcher {
                             .map_or(1, |c| c.len_utf8()),
                 )
             };
-            for (pi, hits) in &cjk_hits {
-                let p = &self.phrases[*pi as usize];
-                if let Some(bi) = text_compact.find(&p.compact) {
+            for run in cjk_hits.chunk_by(|a, b| a.0 == b.0) {
+                let pi = run[0].0;
+                let p = &self.phrases[pi as usize];
+                let whole_counts = context || whole_conf(p) >= WHOLE_STRONG;
+                if let Some(&(_, bi)) = whole.iter().find(|w| whole_counts && w.0 == pi) {
                     let a = char_byte.partition_point(|&x| x < bi);
                     let b = a + p.len.saturating_sub(1);
                     ev.push(Evidence {
-                        needs_context: whole_conf(p) < WHOLE_STRONG,
                         code: p.code,
                         conf: whole_conf(p),
+                        needs_context: whole_conf(p) < WHOLE_STRONG,
                         lang: Some(p.lang),
                         span: key_span(a, b),
                     });
-                } else if let Some((share, a, b)) = best_window(hits, &p.weights, p.len * 2 + 4) {
+                    continue;
+                }
+                if !context || !partial_possible(p, coverage(run.iter().map(|h| h.2), &p.weights).1)
+                {
+                    continue;
+                }
+                pos_slots.clear();
+                pos_slots.extend(run.iter().map(|h| (h.1, h.2)));
+                if let Some((share, a, b)) = best_window(&pos_slots, &p.weights, p.len * 2 + 4) {
                     if let Some(conf) = weak_conf(p, share) {
                         ev.push(Evidence {
-                            needs_context: true,
                             code: p.code,
                             conf,
+                            needs_context: true,
                             lang: Some(p.lang),
                             span: key_span(a, b + 1),
                         });
@@ -1134,10 +1286,7 @@ impl Matcher {
 
     /// Combines the evidence per code, drops weak matches that sit on a stronger match of
     /// another code, and renders the survivors.
-    fn decide(&self, text: &str, n: &Normalized, mut ev: Vec<Evidence>) -> Vec<Match> {
-        if ev.iter().any(|e| e.needs_context) && !self.in_context(&n.key) {
-            ev.retain(|e| !e.needs_context);
-        }
+    fn decide(&self, text: &str, n: &Normalized, ev: Vec<Evidence>) -> Vec<Match> {
         let mut per: HashMap<u16, Vec<Evidence>> = HashMap::new();
         for e in ev {
             per.entry(e.code).or_default().push(e);
@@ -1253,6 +1402,31 @@ fn weak_conf(p: &Phrase, (share, distinct, rarest): (f32, usize, f32)) -> Option
         .then(|| 0.3 + 0.45 * share)
 }
 
+/// How many distinct units of a phrase a text holds, and their weight.
+fn coverage(slots: impl Iterator<Item = u16>, weights: &[f32]) -> (usize, f32) {
+    let mut seen = [0u64; 4];
+    let (mut n, mut w) = (0, 0.0);
+    for s in slots {
+        let s = s as usize;
+        if s >= 256 {
+            // More units than the bit set holds: claim everything (only skips a shortcut).
+            return (weights.len(), weights.iter().sum());
+        }
+        if seen[s / 64] & 1 << (s % 64) == 0 {
+            seen[s / 64] |= 1 << (s % 64);
+            n += 1;
+            w += weights[s];
+        }
+    }
+    (n, w)
+}
+
+/// Whether a partial match could pass [`weak_conf`] with the units present at all
+/// (a window can only hold fewer): a shortcut that changes no result.
+fn partial_possible(p: &Phrase, covered: f32) -> bool {
+    !p.generic && p.total >= 1.0 && covered >= WEAK_SHARE * p.total - 1e-4
+}
+
 /// The whole phrase in order, allowing up to [`GAP`] extra tokens between its words:
 /// the first and last token index.
 fn whole_phrase(key: &str, toks: &[Tok], words: &[Box<str>]) -> Option<(usize, usize)> {
@@ -1286,9 +1460,16 @@ fn best_window(
     if hits.is_empty() || total <= 0.0 {
         return None;
     }
-    let mut hits = hits.to_vec();
-    hits.sort_unstable();
-    let mut count = vec![0u32; weights.len()];
+    // `hits` is in position order.
+    // On the stack for the usual phrase: this runs for every phrase a text touches.
+    let mut small = [0u32; 64];
+    let mut large = Vec::new();
+    let count: &mut [u32] = if weights.len() <= small.len() {
+        &mut small[..weights.len()]
+    } else {
+        large.resize(weights.len(), 0);
+        &mut large
+    };
     let mut covered = 0.0f32;
     let mut distinct = 0;
     let mut best = (0.0f32, 0, 0, 0);
@@ -1324,7 +1505,7 @@ fn best_window(
 /// The smallest span in which every keyword group hits, within [`KEYWORD_SPAN`].
 /// Also the mean, over the groups, of the most specific alternative hit in that span.
 fn window_covering(hits: &[(usize, usize, u8, f32)], groups: u8) -> Option<((usize, usize), f32)> {
-    let mut count = vec![0u32; groups as usize];
+    let mut count = [0u32; 8]; // rules have at most 8 groups
     let mut have = 0;
     let mut lo = 0;
     let mut best: Option<(usize, usize, usize, usize)> = None;
@@ -1356,13 +1537,13 @@ fn window_covering(hits: &[(usize, usize, u8, f32)], groups: u8) -> Option<((usi
         }
     }
     let (start, end, lo, hi) = best?;
-    let mut spec = vec![0.0f32; groups as usize];
+    let mut spec = [0.0f32; 8];
     for h in &hits[lo..=hi] {
         spec[h.2 as usize] = spec[h.2 as usize].max(h.3);
     }
     Some((
         (start, end),
-        spec.iter().sum::<f32>() / groups.max(1) as f32,
+        spec[..groups as usize].iter().sum::<f32>() / groups.max(1) as f32,
     ))
 }
 

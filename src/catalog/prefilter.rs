@@ -140,19 +140,19 @@ fn push_folded(c: char, out: &mut Vec<u8>) {
 }
 
 /// Decodes the character at the start of `b`, which starts a valid UTF-8 character (it is
-/// taken from a `str`).
+/// taken from a `str`, so no validation is needed).
 #[inline]
 fn decode(b: &[u8]) -> (char, usize) {
-    let len = match b[0] {
-        0xc0..=0xdf => 2,
-        0xe0..=0xef => 3,
-        _ => 4,
+    let cont = |i: usize| (b.get(i).copied().unwrap_or(0x80) & 0x3f) as u32;
+    let (cp, len) = match b[0] {
+        x @ 0xc0..=0xdf => (((x & 0x1f) as u32) << 6 | cont(1), 2),
+        x @ 0xe0..=0xef => (((x & 0x0f) as u32) << 12 | cont(1) << 6 | cont(2), 3),
+        x => (
+            ((x & 0x07) as u32) << 18 | cont(1) << 12 | cont(2) << 6 | cont(3),
+            4,
+        ),
     };
-    let s = std::str::from_utf8(&b[..len.min(b.len())]).ok();
-    match s.and_then(|s| s.chars().next()) {
-        Some(c) => (c, len),
-        None => ('\u{fffd}', 1),
-    }
+    (char::from_u32(cp).unwrap_or('\u{fffd}'), len)
 }
 
 /// The compact key of a signature literal (already folded): its alphanumeric characters.

@@ -39,6 +39,8 @@ struct Tally {
     matched: u64,
     truncated: u64,
     lossy: u64,
+    /// Records the prefilter sent to the full matcher.
+    candidates: u64,
     by_code: BTreeMap<String, (u64, String)>,
 }
 
@@ -111,6 +113,7 @@ pub fn run(args: TriageArgs, app: &mut App) -> anyhow::Result<Exit> {
                 }
             }
             number_base += done.meta.len() as u64;
+            tally.candidates += done.candidates as u64;
             Ok(())
         };
         pipeline::run(&mut *records, matcher, workers, &mut sink).map_err(|e| {
@@ -142,6 +145,13 @@ pub fn run(args: TriageArgs, app: &mut App) -> anyhow::Result<Exit> {
             render::write_json(app.out, &render::envelope("summary", summary))?;
         }
         TextFormat::Human => human_summary(&tally, app)?,
+    }
+    if app.term.verbosity == crate::term::Verbosity::Verbose {
+        writeln!(
+            app.err,
+            "prefilter: {} of {} records went to the full matcher",
+            tally.candidates, tally.records
+        )?;
     }
     if tally.truncated > 0 {
         app.note(&format!(

@@ -66,6 +66,8 @@ pub struct Done {
     pub warnings: Vec<String>,
     /// (index in the batch, codes best first), in record order.
     pub codes: Vec<(usize, Vec<String>)>,
+    /// Records the prefilter passed to the full matcher (for `-v`).
+    pub candidates: usize,
 }
 
 /// Where batches come from.
@@ -250,7 +252,11 @@ pub struct Scratch {
 }
 
 /// The codes of every record of a batch that matches something.
-pub fn classify(matcher: &Matcher, batch: &Batch, s: &mut Scratch) -> Vec<(usize, Vec<String>)> {
+pub fn classify(
+    matcher: &Matcher,
+    batch: &Batch,
+    s: &mut Scratch,
+) -> (Vec<(usize, Vec<String>)>, usize) {
     let n = batch.len();
     s.compact.clear();
     s.starts.clear();
@@ -258,7 +264,7 @@ pub fn classify(matcher: &Matcher, batch: &Batch, s: &mut Scratch) -> Vec<(usize
     s.candidate.resize(n, false);
     let Some(ac) = matcher.prefilter() else {
         s.candidate.fill(true);
-        return full(matcher, batch, &s.candidate);
+        return (full(matcher, batch, &s.candidate), n);
     };
     for i in 0..n {
         s.starts.push(s.compact.len());
@@ -276,10 +282,13 @@ pub fn classify(matcher: &Matcher, batch: &Batch, s: &mut Scratch) -> Vec<(usize
             break;
         };
         let r = s.starts.partition_point(|&x| x <= m.start()) - 1;
-        s.candidate[r] = true;
+        if matcher.confirm(&s.compact[s.starts[r]..s.starts[r + 1]]) {
+            s.candidate[r] = true;
+        }
         pos = s.starts[r + 1];
     }
-    full(matcher, batch, &s.candidate)
+    let candidates = s.candidate.iter().filter(|c| **c).count();
+    (full(matcher, batch, &s.candidate), candidates)
 }
 
 fn full(matcher: &Matcher, batch: &Batch, candidate: &[bool]) -> Vec<(usize, Vec<String>)> {
@@ -348,9 +357,10 @@ fn work(matcher: &Matcher, rx: &Mutex<Receiver<(u64, Batch)>>, tx: SyncSender<(u
             Err(_) => return,
         };
         let Ok((seq, batch)) = next else { return };
-        let codes = classify(matcher, &batch, &mut scratch);
+        let (codes, candidates) = classify(matcher, &batch, &mut scratch);
         let done = Done {
             codes,
+            candidates,
             meta: batch.meta,
             warnings: batch.warnings,
         };
