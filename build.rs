@@ -1,5 +1,7 @@
 // Embeds every catalog/*.toml file in the binary: the catalog is data in the repository,
-// but leadcheck must work from a single executable.
+// but leadcheck must work from a single executable. Also writes an index of the codes, their
+// status, destinations and titles, so that `leadcheck catalog` and `explain CODE` start
+// without parsing every page (the test suite checks the index against the parsed pages).
 use std::{env, fs, path::Path};
 
 fn main() {
@@ -23,9 +25,61 @@ fn main() {
         ));
     }
     out.push_str("];\n");
+    out.push_str(&index(&files));
     fs::write(
         Path::new(&env::var("OUT_DIR").unwrap()).join("catalog_files.rs"),
         out,
     )
     .unwrap();
+}
+
+/// `INDEX`: (code, status, destinations, titles by language tag), from each page's TOML.
+fn index(files: &[std::path::PathBuf]) -> String {
+    let mut out =
+        String::from("pub static INDEX: &[(&str, &str, &[&str], &[(&str, &str)])] = &[\n");
+    for f in files {
+        let text = fs::read_to_string(f).expect("catalog file");
+        // A page that does not parse is reported by the test suite with its reason; here it
+        // is only left out of the index.
+        let Ok(doc) = text.parse::<toml::Table>() else {
+            continue;
+        };
+        let s = |k: &str| {
+            doc.get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string()
+        };
+        let dests: Vec<String> = doc
+            .get("destinations")
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let titles: Vec<(String, String)> = doc
+            .get("title")
+            .and_then(|v| v.as_table())
+            .map(|t| {
+                t.iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "    ({:?}, {:?}, &{:?}, &[{}]),\n",
+            s("code"),
+            s("status"),
+            dests,
+            titles
+                .iter()
+                .map(|(k, v)| format!("({k:?}, {v:?})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    out.push_str("];\n");
+    out
 }

@@ -125,11 +125,13 @@ pub struct Matcher {
     words: FxHashMap<Box<str>, Vec<(u32, u16)>>,
     bigrams: FxHashMap<(char, char), Vec<(u32, u16)>>,
     /// The prefilter's literals (see [`super::prefilter`]); `None` when empty.
-    pre_ac: Option<AhoCorasick>,
+    /// Built on first use: only `triage` needs it, and `explain` must start fast.
+    pre_ac: OnceLock<Option<AhoCorasick>>,
     literals: Vec<String>,
     /// The second stage of the prefilter: every literal of every signature, with what a hit
     /// proves (see [`Matcher::confirm`]).
-    confirm_ac: Option<AhoCorasick>,
+    confirm_ac: OnceLock<Option<AhoCorasick>>,
+    confirm_strings: Vec<String>,
     confirm_targets: Vec<Vec<Confirm>>,
     /// Signatures without literals: when any, every record goes to the full matcher.
     unfiltered: Vec<String>,
@@ -554,11 +556,10 @@ fn literal_cost(lit: &str) -> f32 {
 /// A whole Latin phrase holds each of its words, so its least common word is enough (none
 /// when one of them holds a context cue); a whole Chinese or Korean phrase is found without
 /// spaces in the compact key, so its longest run without placeholders is.
-fn phrase_literal(p: &Phrase, units: &[String], context: &[String]) -> Option<String> {
+fn phrase_literal(p: &Phrase, units: &[String], covered: &dyn Fn(&str) -> bool) -> Option<String> {
     if whole_conf(p) < WHOLE_STRONG {
         return None;
     }
-    let covered = |l: &str| context.iter().any(|c| l.contains(c.as_str()));
     if p.cjk {
         let run = p
             .compact
@@ -583,8 +584,7 @@ fn phrase_literal(p: &Phrase, units: &[String], context: &[String]) -> Option<St
 /// The literals of a keyword rule: every group must hit, so the alternatives of its
 /// cheapest group. An alternative that holds a context literal costs nothing: the
 /// prefilter looks for that one anyway. `None` when no group can be expressed as literals.
-fn rule_literals(groups: &[Vec<String>], context: &[String]) -> Option<Vec<String>> {
-    let covered = |l: &str| context.iter().any(|c| l.contains(c.as_str()));
+fn rule_literals(groups: &[Vec<String>], covered: &dyn Fn(&str) -> bool) -> Option<Vec<String>> {
     groups
         .iter()
         .map(|g| {
@@ -650,11 +650,11 @@ impl Matcher {
                         keys.extend(parts.into_iter().map(str::to_string));
                     }
                     for key in keys {
-                        if raw
-                            .iter()
-                            .any(|r: &RawPhrase| r.code == ci as u16 && r.key == key)
+                        if phrase_codes
+                            .get(&key)
+                            .is_some_and(|c| c.contains(&(ci as u16)))
                         {
-                            continue;
+                            continue; // the same phrase twice in one entry
                         }
                         phrase_codes
                             .entry(key.clone())
@@ -694,9 +694,10 @@ impl Matcher {
             key_pats: Vec::new(),
             words: FxHashMap::default(),
             bigrams: FxHashMap::default(),
-            pre_ac: None,
+            pre_ac: OnceLock::new(),
             literals: Vec::new(),
-            confirm_ac: None,
+            confirm_ac: OnceLock::new(),
+            confirm_strings: Vec::new(),
             confirm_targets: Vec::new(),
             unfiltered: Vec::new(),
             fragments: Vec::new(),
@@ -741,6 +742,9 @@ impl Matcher {
             .filter(|c| !c.is_empty())
             .collect();
         literals.extend(context.iter().cloned());
+        // Whether a literal holds a context cue (then the prefilter finds it through the cue).
+        let context_lits = AhoCorasick::new(&context).ok();
+        let covered = |l: &str| context_lits.as_ref().is_some_and(|ac| ac.is_match(l));
         // The second stage: every literal with what it proves (see [`Matcher::confirm`]).
         let mut confirm: Vec<(String, Confirm)> =
             context.iter().map(|c| (c.clone(), Confirm::Pass)).collect();
@@ -800,7 +804,7 @@ impl Matcher {
             if p.weights.is_empty() {
                 continue; // nothing distinctive to look for
             }
-            if let Some(l) = phrase_literal(&p, &units, &context) {
+            if let Some(l) = phrase_literal(&p, &units, &covered) {
                 confirm.push((l.clone(), Confirm::Pass));
                 literals.insert(l);
             }
@@ -859,7 +863,7 @@ impl Matcher {
                     if groups.is_empty() || groups.len() > 8 {
                         continue;
                     }
-                    match rule_literals(&groups, &context) {
+                    match rule_literals(&groups, &covered) {
                         Some(lits) => literals.extend(lits),
                         None => unfiltered.push(rule.clone()),
                     }
@@ -870,7 +874,7 @@ impl Matcher {
                             let l = super::prefilter::compact_literal(alt.trim());
                             if l.is_empty() {
                                 free |= 1 << gi;
-                            } else if !context.iter().any(|c| l.contains(c.as_str())) {
+                            } else if !covered(&l) {
                                 confirm.push((
                                     l,
                                     Confirm::Group {
@@ -912,34 +916,20 @@ impl Matcher {
         literals.remove("");
         let mut literals: Vec<String> = literals.into_iter().collect();
         literals.sort();
-        if !literals.is_empty() {
-            m.pre_ac = AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                .prefilter(false)
-                .build(&literals)
-                .ok();
-        }
         m.literals = literals;
         m.unfiltered = unfiltered;
         confirm.retain(|c| !c.0.is_empty());
         confirm.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
         confirm.dedup();
-        let mut strings: Vec<&str> = Vec::new();
-        for (l, t) in &confirm {
-            if strings.last() != Some(&l.as_str()) {
-                strings.push(l);
+        for (l, t) in confirm {
+            if m.confirm_strings.last() != Some(&l) {
+                m.confirm_strings.push(l);
                 m.confirm_targets.push(Vec::new());
             }
             if let Some(last) = m.confirm_targets.last_mut() {
-                last.push(*t);
+                last.push(t);
             }
         }
-        m.confirm_ac = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .build(&strings)
-            .ok();
         m.fragments.sort();
         m.fragments.dedup();
         m
@@ -952,9 +942,7 @@ impl Matcher {
 
     /// Every code found in `text`, best first.
     pub fn match_text(&self, text: &str) -> Vec<Match> {
-        if !self.might_match(text) {
-            return Vec::new();
-        }
+        // One text: normalizing it costs less than building the prefilter's automata.
         self.match_unfiltered(text)
     }
 
@@ -984,7 +972,7 @@ impl Matcher {
         if !self.unfiltered.is_empty() {
             return true;
         }
-        self.pre_ac.as_ref().is_some_and(|ac| ac.is_match(compact)) && self.confirm(compact)
+        self.pre_ac().is_some_and(|ac| ac.is_match(compact)) && self.confirm(compact)
     }
 
     /// The prefilter's second stage, for a compact key in which the first found a literal.
@@ -995,7 +983,16 @@ impl Matcher {
     /// A rule matches only when each group has an alternative in the key, and each
     /// alternative in the key is, compacted, in the compact key: so this is sound too.
     pub fn confirm(&self, compact: &[u8]) -> bool {
-        let Some(ac) = &self.confirm_ac else {
+        let ac = self.confirm_ac.get_or_init(|| {
+            // Only records the first stage flagged come here, a few percent: an NFA is
+            // enough, and builds in a fraction of a DFA's time.
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                .build(&self.confirm_strings)
+                .ok()
+        });
+        let Some(ac) = ac else {
             return true;
         };
         let mut seen: Vec<(u32, u8)> = Vec::new();
@@ -1036,7 +1033,22 @@ impl Matcher {
         if !self.unfiltered.is_empty() {
             return None;
         }
-        self.pre_ac.as_ref()
+        self.pre_ac()
+    }
+
+    fn pre_ac(&self) -> Option<&AhoCorasick> {
+        self.pre_ac
+            .get_or_init(|| {
+                // The scan of every byte of a triage: a DFA, without the automaton's own
+                // prefilter (these literals start with common letters, it only adds work).
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                    .prefilter(false)
+                    .build(&self.literals)
+                    .ok()
+            })
+            .as_ref()
     }
 
     /// The prefilter's literals.

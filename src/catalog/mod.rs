@@ -119,6 +119,11 @@ impl Catalog {
         })
     }
 
+    /// The embedded catalog if it was already parsed.
+    fn get_parsed() -> Option<&'static Catalog> {
+        CATALOG.get()
+    }
+
     /// Parses catalog files given as (file name, text).
     pub fn parse<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> Result<Catalog, String> {
         let mut entries = Vec::new();
@@ -156,6 +161,55 @@ impl Catalog {
         };
         (digits.len() == 3 && digits.bytes().all(|b| b.is_ascii_digit()))
             .then(|| format!("LC{digits}"))
+    }
+}
+
+/// A page's code, status, destinations and titles, from the index written at build time:
+/// what `catalog` lists, without parsing every page.
+#[derive(Debug, Clone, Copy)]
+pub struct Summary {
+    pub code: &'static str,
+    pub status: &'static str,
+    pub destinations: &'static [&'static str],
+    titles: &'static [(&'static str, &'static str)],
+}
+
+impl Summary {
+    pub fn family(&self) -> u8 {
+        self.code.as_bytes().get(2).map(|b| b - b'0').unwrap_or(0)
+    }
+
+    /// The title in `lang`, falling back to English as [`Entry::title`] does.
+    pub fn title(&self, lang: Lang) -> &'static str {
+        let get = |tag: &str| {
+            self.titles
+                .iter()
+                .find(|t| t.0 == tag && !t.1.is_empty())
+                .map(|t| t.1)
+        };
+        get(lang.tag()).or_else(|| get("en")).unwrap_or("")
+    }
+}
+
+/// Every page's summary, sorted by code.
+pub fn summaries() -> impl Iterator<Item = Summary> {
+    embedded::INDEX
+        .iter()
+        .map(|&(code, status, destinations, titles)| Summary {
+            code,
+            status,
+            destinations,
+            titles,
+        })
+}
+
+/// One page, parsed alone (`explain CODE` needs no other).
+pub fn page(code: &str) -> Option<Entry> {
+    let name = format!("{code}.toml");
+    let (_, text) = embedded::FILES.iter().find(|f| f.0 == name)?;
+    match Catalog::get_parsed() {
+        Some(c) => c.entry(code).cloned(),
+        None => toml::from_str(text).ok(),
     }
 }
 

@@ -102,9 +102,38 @@ pub fn render_with(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     colored::control::set_override(color);
-    let result = write(report, lang, style, out);
+    let mut buf = Vec::new();
+    let result = write(report, lang, style, &mut buf);
     colored::control::unset_override();
-    result
+    result?;
+    if !color {
+        // The override is process-wide: another thread (a test, an embedding program) may
+        // have changed it meanwhile. Without color, no escape may reach the output.
+        buf = strip_sgr(&buf);
+    }
+    out.write_all(&buf)
+}
+
+/// The text without SGR sequences (`ESC [ ... m`), which is all `colored` writes. Text
+/// from servers is escaped before it is rendered, so no other escape is in `buf`.
+fn strip_sgr(buf: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(buf.len());
+    let mut i = 0;
+    while i < buf.len() {
+        if buf[i] == 0x1b && buf.get(i + 1) == Some(&b'[') {
+            let mut j = i + 2;
+            while j < buf.len() && (buf[j].is_ascii_digit() || buf[j] == b';') {
+                j += 1;
+            }
+            if buf.get(j) == Some(&b'm') {
+                i = j + 1;
+                continue;
+            }
+        }
+        out.push(buf[i]);
+        i += 1;
+    }
+    out
 }
 
 /// Writes wrapped lines, painting the first line's leading `mark` (the wrap works on plain

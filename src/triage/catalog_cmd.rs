@@ -2,7 +2,6 @@
 
 use super::render;
 use crate::app::App;
-use crate::catalog::Catalog;
 use crate::cli::{CatalogArgs, TextFormat};
 use crate::exit::{Exit, UserError};
 use colored::Colorize;
@@ -40,9 +39,8 @@ pub fn run(args: CatalogArgs, app: &mut App) -> anyhow::Result<Exit> {
                 .hint("use LC1 to LC6 (or LC3xx, or 3)")
         })?),
     };
-    let entries: Vec<_> = Catalog::get()
-        .entries()
-        .iter()
+    // The build-time index: no page is parsed to list them.
+    let entries: Vec<_> = crate::catalog::summaries()
         .filter(|e| family.map_or(true, |f| e.family() == f))
         .collect();
     match format {
@@ -50,14 +48,14 @@ pub fn run(args: CatalogArgs, app: &mut App) -> anyhow::Result<Exit> {
             let list: Vec<Value> = entries
                 .iter()
                 .map(|e| {
-                    json!({"code": e.code, "title": e.title(app.lang), "status": e.status.as_str(), "destinations": e.destinations})
+                    json!({"code": e.code, "title": e.title(app.lang), "status": e.status, "destinations": e.destinations})
                 })
                 .collect();
             render::write_json(app.out, &render::envelope("entries", Value::Array(list)))?;
         }
         TextFormat::Human => {
             for e in &entries {
-                let status = match e.status.as_str() {
+                let status = match e.status {
                     "active" => String::new(),
                     s => format!("  ({s})"),
                 };

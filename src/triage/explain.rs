@@ -20,18 +20,17 @@ pub fn run(args: ExplainArgs, app: &mut App) -> anyhow::Result<Exit> {
         args.format
     };
     colored::control::set_override(app.term.color && format == TextFormat::Human);
-    let catalog = Catalog::get();
 
     if args.all {
-        return all(catalog, format, app);
+        return all(Catalog::get(), format, app);
     }
     if args.input.len() == 1 && args.input[0] != "-" {
         let input = args.input[0].trim();
         if let Some(code) = Catalog::parse_code(input) {
-            return page(catalog, &code, format, app);
+            return page(&code, format, app);
         }
         if looks_like_code(input) {
-            return Err(unknown_code(catalog, &input.to_ascii_uppercase()).into());
+            return Err(unknown_code(&input.to_ascii_uppercase()).into());
         }
     }
     let text = if args.input.len() == 1 && args.input[0] == "-" {
@@ -39,7 +38,7 @@ pub fn run(args: ExplainArgs, app: &mut App) -> anyhow::Result<Exit> {
     } else {
         args.input.join(" ")
     };
-    text_matches(catalog, &text, format, app)
+    text_matches(Catalog::get(), &text, format, app)
 }
 
 /// `LC4021`, `lc40`: meant as a code, but not one. Byte-safe: pasted text often starts with
@@ -52,11 +51,9 @@ fn looks_like_code(s: &str) -> bool {
     digits.is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
-fn unknown_code(catalog: &Catalog, code: &str) -> UserError {
-    let near: Vec<&str> = catalog
-        .entries()
-        .iter()
-        .map(|e| e.code.as_str())
+fn unknown_code(code: &str) -> UserError {
+    let near: Vec<&str> = crate::catalog::summaries()
+        .map(|e| e.code)
         .filter(|c| strsim::levenshtein(c, code) == 1 || (code.len() > 5 && code.starts_with(c)))
         .take(3)
         .collect();
@@ -71,10 +68,12 @@ fn unknown_code(catalog: &Catalog, code: &str) -> UserError {
     }
 }
 
-fn page(catalog: &Catalog, code: &str, format: TextFormat, app: &mut App) -> anyhow::Result<Exit> {
-    let Some(e) = catalog.entry(code) else {
-        return Err(unknown_code(catalog, code).into());
+/// A code's page: only that page is parsed, so it shows at once.
+fn page(code: &str, format: TextFormat, app: &mut App) -> anyhow::Result<Exit> {
+    let Some(e) = crate::catalog::page(code) else {
+        return Err(unknown_code(code).into());
     };
+    let e = &e;
     match format {
         TextFormat::Json => render::write_json(
             app.out,

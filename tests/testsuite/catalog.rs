@@ -259,3 +259,22 @@ fn matches_carry_the_original_fragment() {
     );
     assert!(m.confidence >= leadcheck::catalog::matcher::THRESHOLD && m.confidence <= 1.0);
 }
+
+#[test]
+fn the_build_time_index_agrees_with_the_pages() {
+    use leadcheck::catalog::{summaries, Catalog};
+    use leadcheck::lang::Lang;
+    let entries = Catalog::get().entries();
+    let index: Vec<_> = summaries().collect();
+    assert_eq!(index.len(), entries.len(), "every page is in the index");
+    for (s, e) in index.iter().zip(entries) {
+        assert_eq!(s.code, e.code);
+        assert_eq!(s.status, e.status.as_str());
+        assert_eq!(s.destinations, e.destinations.as_slice());
+        for lang in [Lang::En, Lang::Pl, Lang::PtBr, Lang::ZhTw, Lang::KoKr] {
+            assert_eq!(s.title(lang), e.title(lang), "{} in {lang:?}", e.code);
+        }
+        let page = leadcheck::catalog::page(&e.code).expect("page parses alone");
+        assert_eq!(page.title, e.title);
+    }
+}
