@@ -278,3 +278,80 @@ fn the_build_time_index_agrees_with_the_pages() {
         assert_eq!(page.title, e.title);
     }
 }
+
+/// What tickets do to a message: case, accents typed or not, decomposed accents, full-width
+/// letters, zero-width characters, odd spacing, HTML, line breaks.
+fn variants(text: &str) -> Vec<String> {
+    use unicode_normalization::UnicodeNormalization;
+    let full_width: String = text
+        .chars()
+        .map(|c| match c {
+            '!'..='~' => char::from_u32(c as u32 - 0x21 + 0xff01).unwrap_or(c),
+            c => c,
+        })
+        .collect();
+    vec![
+        text.to_string(),
+        text.to_uppercase(),
+        text.to_lowercase(),
+        text.nfd().filter(|c| !('\u{300}'..='\u{36f}').contains(c)).collect(),
+        text.nfd().collect(),
+        full_width,
+        text.replace(' ', "\u{200b} "),
+        text.replace(' ', "  \n> "),
+        format!("<p>{}</p>", text.replace(' ', "&nbsp;")),
+        text.split_whitespace().collect::<Vec<_>>().join(""),
+    ]
+}
+
+/// The prefilter is sound: whatever the full matcher recognizes, the prefilter lets through
+/// (see `src/catalog/prefilter.rs` for the argument). Checked on every fixture message and
+/// the equivalence corpus, each in the variants tickets produce.
+#[test]
+fn the_prefilter_passes_every_text_that_matches() {
+    use leadcheck::catalog::matcher::Matcher;
+    let m = Matcher::get();
+    assert!(
+        m.unfiltered().is_empty(),
+        "signatures the prefilter cannot express: {:?}",
+        m.unfiltered()
+    );
+    let mut texts: Vec<String> = Vec::new();
+    for f in std::fs::read_dir(fixture("messages")).expect("fixtures/messages") {
+        let name = f.expect("entry").file_name().to_string_lossy().to_string();
+        texts.extend(fixture_lines(&format!("messages/{name}")).into_iter().map(|l| l.2));
+    }
+    let corpus = std::fs::read_to_string(fixture("equivalence/input.txt")).expect("corpus");
+    texts.extend(corpus.lines().map(str::to_string));
+    let (mut matched, mut missed) = (0, Vec::new());
+    for t in &texts {
+        for v in variants(t) {
+            if !m.match_text(&v).is_empty() {
+                matched += 1;
+                if !m.might_match(&v) {
+                    missed.push(v);
+                }
+            }
+        }
+    }
+    assert!(matched > 1000, "only {matched} matching texts checked");
+    assert!(
+        missed.is_empty(),
+        "the prefilter rejected {} of {matched} texts that match, e.g. {:?}",
+        missed.len(),
+        missed.iter().take(3).collect::<Vec<_>>()
+    );
+}
+
+/// And it is selective: ordinary tickets do not even reach the full matcher.
+#[test]
+fn the_prefilter_rejects_ordinary_tickets() {
+    use leadcheck::catalog::matcher::Matcher;
+    let m = Matcher::get();
+    let passed: Vec<String> = fixture_lines("messages/ordinary.txt")
+        .into_iter()
+        .map(|l| l.2)
+        .filter(|t| m.might_match(t))
+        .collect();
+    assert!(passed.is_empty(), "ordinary tickets the prefilter passes: {passed:?}");
+}

@@ -16,6 +16,7 @@ mod azure_table;
 mod catalog;
 mod config;
 mod diagnose_https;
+mod equivalence;
 mod explain;
 mod faults;
 mod fuzz_regressions;
