@@ -1051,6 +1051,12 @@ impl Matcher {
             .as_ref()
     }
 
+    /// Builds what matching many texts needs and one text does not (the prefilter's
+    /// automaton), before the workers start. Called once by `triage`.
+    pub fn prepare_bulk(&self) {
+        let _ = self.pre_ac();
+    }
+
     /// The prefilter's literals.
     pub fn literals(&self) -> &[String] {
         &self.literals

@@ -316,6 +316,7 @@ pub fn run(
     sink: &mut dyn FnMut(Done) -> io::Result<()>,
 ) -> io::Result<()> {
     let workers = workers.max(1);
+    matcher.prepare_bulk();
     std::thread::scope(|scope| {
         let (work_tx, work_rx) = sync_channel::<(u64, Batch)>(workers);
         let work_rx = Arc::new(Mutex::new(work_rx));
