@@ -119,7 +119,9 @@ pub struct Matcher {
     phrases: Vec<Phrase>,
     rules: Vec<Rule>,
     key_ac: Option<AhoCorasick>,
-    key_pats: Vec<KeyPat>,
+    key_strings: Vec<String>,
+    /// By pattern of `key_ac`: the anchors and keyword alternatives written that way.
+    key_pats: Vec<Vec<KeyPat>>,
     // Looked up once per token of every candidate text: a fast hasher (the keys come from
     // the catalog, not from the text, so there is nothing to flood).
     words: FxHashMap<Box<str>, Vec<(u32, u16)>>,
@@ -691,6 +693,7 @@ impl Matcher {
             phrases: Vec::new(),
             rules: Vec::new(),
             key_ac: None,
+            key_strings: Vec::new(),
             key_pats: Vec::new(),
             words: FxHashMap::default(),
             bigrams: FxHashMap::default(),
@@ -823,13 +826,14 @@ impl Matcher {
 
         // Key patterns: anchors and keyword alternatives.
         let mut key_strings: Vec<String> = Vec::new();
+        let mut flat_pats: Vec<KeyPat> = Vec::new();
         for (a, cs) in &anchor_codes {
             let decisive = cs.len() == 1;
             for &code in cs {
                 let first = a.chars().next().unwrap_or(' ');
                 let last = a.chars().next_back().unwrap_or(' ');
                 key_strings.push(a.clone());
-                m.key_pats.push(KeyPat::Anchor {
+                flat_pats.push(KeyPat::Anchor {
                     code,
                     decisive,
                     bound_start: first.is_alphanumeric(),
@@ -895,7 +899,7 @@ impl Matcher {
                         for alt in group {
                             let alt = alt.trim().to_string();
                             key_strings.push(alt.clone());
-                            m.key_pats.push(KeyPat::Alt {
+                            flat_pats.push(KeyPat::Alt {
                                 rule: ri,
                                 group: gi as u8,
                                 bound_end: alt.chars().count() <= 3 && !alt.chars().any(is_cjk),
@@ -907,12 +911,29 @@ impl Matcher {
                 }
             }
         }
+        // One pattern per distinct string: rules share many alternatives.
+        let mut order: Vec<usize> = (0..key_strings.len()).collect();
+        order.sort_by(|&a, &b| key_strings[a].cmp(&key_strings[b]).then(a.cmp(&b)));
+        let mut unique: Vec<String> = Vec::new();
+        let mut targets: Vec<Vec<KeyPat>> = Vec::new();
+        for i in order {
+            if unique.last() != Some(&key_strings[i]) {
+                unique.push(key_strings[i].clone());
+                targets.push(Vec::new());
+            }
+            if let Some(t) = targets.last_mut() {
+                t.push(flat_pats[i]);
+            }
+        }
+        let key_strings = unique;
+        m.key_pats = targets;
         if !key_strings.is_empty() {
             m.key_ac = AhoCorasickBuilder::new()
                 .match_kind(MatchKind::Standard)
                 .build(&key_strings)
                 .ok();
         }
+        m.key_strings = key_strings;
         literals.remove("");
         let mut literals: Vec<String> = literals.into_iter().collect();
         literals.sort();
@@ -1057,6 +1078,11 @@ impl Matcher {
         let _ = self.pre_ac();
     }
 
+    #[doc(hidden)]
+    pub fn key_patterns(&self) -> &[String] {
+        &self.key_strings
+    }
+
     /// The prefilter's literals.
     pub fn literals(&self) -> &[String] {
         &self.literals
@@ -1105,36 +1131,39 @@ impl Matcher {
                 let before = key[..s].chars().next_back();
                 let after = key[e..].chars().next();
                 let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() && !is_cjk(c));
-                match self.key_pats[m.pattern().as_usize()] {
-                    KeyPat::Anchor {
-                        code,
-                        decisive,
-                        bound_start,
-                        bound_end,
-                    } => {
-                        if (bound_start && word(before)) || (bound_end && word(after)) {
-                            continue;
-                        }
-                        let conf = if decisive { ANCHOR } else { SUPPORT };
-                        ev.push(Evidence {
-                            needs_context: false,
+                // One pattern can stand for several anchors and alternatives.
+                for &kp in &self.key_pats[m.pattern().as_usize()] {
+                    match kp {
+                        KeyPat::Anchor {
                             code,
-                            conf,
-                            lang: None,
-                            span: (s, e),
-                        });
-                    }
-                    KeyPat::Alt {
-                        rule,
-                        group,
-                        bound_end,
-                        spec,
-                    } => {
-                        let latin_start = key[s..].chars().next().is_some_and(|c| !is_cjk(c));
-                        if (latin_start && word(before)) || (bound_end && word(after)) {
-                            continue;
+                            decisive,
+                            bound_start,
+                            bound_end,
+                        } => {
+                            if (bound_start && word(before)) || (bound_end && word(after)) {
+                                continue;
+                            }
+                            let conf = if decisive { ANCHOR } else { SUPPORT };
+                            ev.push(Evidence {
+                                needs_context: false,
+                                code,
+                                conf,
+                                lang: None,
+                                span: (s, e),
+                            });
                         }
-                        alt_hits.push((rule, s, e, group, spec));
+                        KeyPat::Alt {
+                            rule,
+                            group,
+                            bound_end,
+                            spec,
+                        } => {
+                            let latin_start = key[s..].chars().next().is_some_and(|c| !is_cjk(c));
+                            if (latin_start && word(before)) || (bound_end && word(after)) {
+                                continue;
+                            }
+                            alt_hits.push((rule, s, e, group, spec));
+                        }
                     }
                 }
             }
