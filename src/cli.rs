@@ -333,6 +333,10 @@ pub struct TriageArgs {
     /// The column or field that holds a record's id
     #[arg(long, value_name = "NAME")]
     pub id_column: Option<String>,
+    /// Threads that classify records (default: one per core, at most 8)
+    #[arg(short = 'j', long, env = "LEADCHECK_THREADS", value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
     #[arg(long, env = "LEADCHECK_FORMAT", value_enum, default_value_t = TextFormat::Human)]
     pub format: TextFormat,
     /// Alias of --format json

@@ -64,7 +64,10 @@ pub fn run(args: TriageArgs, app: &mut App) -> anyhow::Result<Exit> {
     let matcher = Matcher::get();
     let mut tally = Tally::default();
 
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
+    let workers = match args.threads {
+        Some(n) => n as usize,
+        None => std::thread::available_parallelism().map_or(2, |n| n.get().min(8)),
+    };
     let json = format == TextFormat::Json;
     let mut line = Vec::with_capacity(256);
     for input in inputs {
