@@ -25,6 +25,18 @@ use rustc_hash::FxHashMap;
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
+/// An automaton that is quick to build: these are searched on one text at a time (or a
+/// few percent of a triage's records), where building a DFA costs more than it saves.
+fn nfa<I, P>(patterns: I) -> Result<AhoCorasick, aho_corasick::BuildError>
+where
+    I: IntoIterator<Item = P>,
+    P: AsRef<[u8]>,
+{
+    AhoCorasickBuilder::new()
+        .kind(Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA))
+        .build(patterns)
+}
+
 /// Below this confidence nothing is reported.
 pub const THRESHOLD: f32 = 0.5;
 
@@ -727,7 +739,7 @@ impl Matcher {
                 m.dest_bits.push(1 << i);
             }
         }
-        m.dest_ac = AhoCorasick::new(&cues).ok();
+        m.dest_ac = nfa(&cues).ok();
         // The prefilter's literals; `unfiltered` when a signature has none (then every
         // record goes to the full matcher: correct, only slow; a test forbids it).
         let mut literals: HashSet<String> = HashSet::new();
@@ -746,12 +758,12 @@ impl Matcher {
             .collect();
         literals.extend(context.iter().cloned());
         // Whether a literal holds a context cue (then the prefilter finds it through the cue).
-        let context_lits = AhoCorasick::new(&context).ok();
+        let context_lits = nfa(&context).ok();
         let covered = |l: &str| context_lits.as_ref().is_some_and(|ac| ac.is_match(l));
         // The second stage: every literal with what it proves (see [`Matcher::confirm`]).
         let mut confirm: Vec<(String, Confirm)> =
             context.iter().map(|c| (c.clone(), Confirm::Pass)).collect();
-        m.context_ac = AhoCorasick::new(&context_keys).ok();
+        m.context_ac = nfa(&context_keys).ok();
 
         for r in raw {
             let pi = m.phrases.len() as u32;
@@ -821,7 +833,7 @@ impl Matcher {
             .filter(|(_, p)| p.cjk)
             .map(|(i, p)| (i as u32, p.compact.as_str()))
             .collect();
-        m.cjk_ac = AhoCorasick::new(cjk.iter().map(|c| c.1)).ok();
+        m.cjk_ac = nfa(cjk.iter().map(|c| c.1)).ok();
         m.cjk_phrases = cjk.iter().map(|c| c.0).collect();
 
         // Key patterns: anchors and keyword alternatives.
@@ -930,6 +942,7 @@ impl Matcher {
         if !key_strings.is_empty() {
             m.key_ac = AhoCorasickBuilder::new()
                 .match_kind(MatchKind::Standard)
+                .kind(Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA))
                 .build(&key_strings)
                 .ok();
         }
