@@ -105,6 +105,13 @@ struct Phrase {
     generic: bool,
     /// Length in tokens (Latin) or characters (CJK), for the window of a partial match.
     len: usize,
+    /// Units that ordinary text rarely holds (not in [`COMMON`], not short): a whole phrase
+    /// decides alone only with two of them, or one among three words or more, so "please
+    /// retry the request" or "system error" needs a context.
+    distinctive: usize,
+    /// A question or symptom of the FAQ (LC6xx): its sentences are ordinary words, so they
+    /// never decide without a lead context.
+    faq: bool,
 }
 
 /// What a literal found by the prefilter's second stage proves.
@@ -533,7 +540,8 @@ const COMMON: &[&str] = &[
     "비밀번호",
     "시스템",
     "확인",
-    "lead", "리드",
+    "lead", "리드", "retry", "later", "internal", "unavailable", "timeout",
+    "denied", "forbidden", "unauthorized", "refused", "again", "reset", "upload", "download",
 ];
 
 /// How much a literal is expected to cost the prefilter: short and common literals pass
@@ -778,6 +786,8 @@ impl Matcher {
                 total: 0.0,
                 generic: shared,
                 len: 0,
+                distinctive: 0,
+                faq: entries[r.code as usize].family() == 6,
             };
             // Each unit's compact key, by slot, for the prefilter.
             let mut units: Vec<String> = Vec::new();
@@ -816,6 +826,12 @@ impl Matcher {
                 p.tokens = toks.into_iter().map(Into::into).collect();
             }
             p.total = p.weights.iter().sum();
+            p.distinctive = units
+                .iter()
+                .filter(|u| {
+                    !COMMON.contains(&u.as_str()) && (u.len() >= 5 || u.chars().any(is_cjk))
+                })
+                .count();
             if p.weights.is_empty() {
                 continue; // nothing distinctive to look for
             }
@@ -1171,7 +1187,12 @@ impl Matcher {
                             bound_end,
                             spec,
                         } => {
-                            let latin_start = key[s..].chars().next().is_some_and(|c| !is_cjk(c));
+                            // Only an alternative that starts with a letter or digit must start a word:
+                            // ".edu" follows the host name in "jan@uczelnia.edu".
+                            let latin_start = key[s..]
+                                .chars()
+                                .next()
+                                .is_some_and(|c| c.is_alphanumeric() && !is_cjk(c));
                             if (latin_start && word(before)) || (bound_end && word(after)) {
                                 continue;
                             }
@@ -1443,7 +1464,10 @@ struct Evidence {
 fn whole_conf(p: &Phrase) -> f32 {
     if p.generic {
         SUPPORT
-    } else if p.total >= 1.5 {
+    } else if p.total >= 1.5
+        && !p.faq
+        && (p.distinctive >= 2 || (p.distinctive >= 1 && p.weights.len() >= 3))
+    {
         WHOLE_STRONG
     } else if p.total >= 0.45 {
         WHOLE_MEDIUM

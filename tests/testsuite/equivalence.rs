@@ -36,11 +36,16 @@ fn same_codes_as_before_except_the_intended_changes() {
         .lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
     {
-        let (n, rest) = line.split_once(':').expect("`record: before -> after: why`");
+        let (n, rest) = line
+            .split_once(':')
+            .expect("`record: before -> after: why`");
         let (change, _why) = rest.split_once(':').expect("a reason after the codes");
         let (b, a) = change.split_once("->").expect("`before -> after`");
         let words = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
-        intended.insert(n.trim().parse().expect("record number"), (words(b), words(a)));
+        intended.insert(
+            n.trim().parse().expect("record number"),
+            (words(b), words(a)),
+        );
     }
 
     let out = leadcheck()
