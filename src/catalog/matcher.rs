@@ -579,7 +579,7 @@ fn literal_cost(lit: &str) -> f32 {
 /// when one of them holds a context cue); a whole Chinese or Korean phrase is found without
 /// spaces in the compact key, so its longest run without placeholders is.
 fn phrase_literal(p: &Phrase, units: &[String], covered: &dyn Fn(&str) -> bool) -> Option<String> {
-    if whole_conf(p) < WHOLE_STRONG {
+    if !decides_alone(p) {
         return None;
     }
     if p.cjk {
@@ -1243,13 +1243,13 @@ impl Matcher {
             let p = &self.phrases[run[0].0 as usize];
             let tok_span = |a: usize, b: usize| (toks[a].start, toks[b].end);
             let (present, covered) = coverage(run.iter().map(|h| h.2), &p.weights);
-            let whole_counts = context || whole_conf(p) >= WHOLE_STRONG;
+            let whole_counts = context || decides_alone(p);
             if whole_counts && present == p.weights.len() {
                 if let Some((a, b)) = whole_phrase(key, &toks, &p.tokens) {
                     ev.push(Evidence {
                         code: p.code,
                         conf: whole_conf(p),
-                        needs_context: whole_conf(p) < WHOLE_STRONG,
+                        needs_context: !decides_alone(p),
                         lang: Some(p.lang),
                         span: tok_span(a, b),
                     });
@@ -1316,14 +1316,14 @@ impl Matcher {
             for run in cjk_hits.chunk_by(|a, b| a.0 == b.0) {
                 let pi = run[0].0;
                 let p = &self.phrases[pi as usize];
-                let whole_counts = context || whole_conf(p) >= WHOLE_STRONG;
+                let whole_counts = context || decides_alone(p);
                 if let Some(&(_, bi)) = whole.iter().find(|w| whole_counts && w.0 == pi) {
                     let a = char_byte.partition_point(|&x| x < bi);
                     let b = a + p.len.saturating_sub(1);
                     ev.push(Evidence {
                         code: p.code,
                         conf: whole_conf(p),
-                        needs_context: whole_conf(p) < WHOLE_STRONG,
+                        needs_context: !decides_alone(p),
                         lang: Some(p.lang),
                         span: key_span(a, b),
                     });
@@ -1461,12 +1461,17 @@ struct Evidence {
     span: (usize, usize),
 }
 
+/// Whether the whole phrase reports its code without a lead context in the text: a
+/// distinctive message, not an FAQ question (whose sentences are ordinary words; with a
+/// context it is as strong as any).
+fn decides_alone(p: &Phrase) -> bool {
+    !p.faq && whole_conf(p) >= WHOLE_STRONG
+}
+
 fn whole_conf(p: &Phrase) -> f32 {
     if p.generic {
         SUPPORT
-    } else if p.total >= 1.5
-        && !p.faq
-        && (p.distinctive >= 2 || (p.distinctive >= 1 && p.weights.len() >= 3))
+    } else if p.total >= 1.5 && (p.distinctive >= 2 || (p.distinctive >= 1 && p.weights.len() >= 3))
     {
         WHOLE_STRONG
     } else if p.total >= 0.45 {
