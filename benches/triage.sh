@@ -99,7 +99,7 @@ rate() { python3 -c "print(f'{$mib / max(float(\"$1\"), 0.001):.0f}')"; }
 echo
 echo "input: $tickets ($mib MiB, $records tickets); median of $RUNS runs each"
 echo "summary: $(echo "$matched" | cut -c1-160)..."
-echo "prefilter: $("$bin" -v triage --format json "$tickets" 2>&1 >/dev/null | grep prefilter)"
+echo "$("$bin" -v triage --format json "$tickets" 2>&1 >/dev/null | grep prefilter)"
 printf '%-44s %8s %8s %10s\n' "command" "seconds" "MiB/s" "peak RSS"
 printf '%-44s %8s %8s %6s MiB\n' "leadcheck triage --format json ($(nproc) threads)" "$t_lc" "$(rate "$t_lc")" "$((rss_lc / 1024))"
 printf '%-44s %8s %8s %6s MiB\n' "leadcheck triage --threads 1 --format json" "$t_lc1" "$(rate "$t_lc1")" "$((rss_lc1 / 1024))"
