@@ -31,6 +31,43 @@ fn main() {
         out,
     )
     .unwrap();
+    git_commit();
+}
+
+/// `LEADCHECK_COMMIT`: the short commit the binary is built from, for `--version`, or
+/// "unknown" (a crate tarball, no git on the machine, not a checkout): never a build failure.
+fn git_commit() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(manifest)
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .unwrap_or_else(|| "unknown".to_string());
+    println!("cargo:rustc-env=LEADCHECK_COMMIT={commit}");
+    // Rebuild when HEAD moves (a commit, a checkout). In a worktree `.git` is a file naming
+    // the real git dir; ask git where HEAD and the refs live.
+    for what in ["HEAD", "refs"] {
+        if let Some(p) = std::process::Command::new("git")
+            .args(["rev-parse", "--git-path", what])
+            .current_dir(manifest)
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+        {
+            let p = manifest.join(p.trim());
+            if p.exists() {
+                println!("cargo:rerun-if-changed={}", p.display());
+            }
+        }
+    }
 }
 
 /// `INDEX`: (code, status, destinations, titles by language tag), from each page's TOML.

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(
     name = "leadcheck",
-    version,
+    version = crate::LONG_VERSION,
     about = "Diagnose Microsoft commercial-marketplace lead destinations and explain their errors",
     long_about = "leadcheck does what the marketplace does with a lead destination (Dynamics 365, \
 Salesforce, Marketo, Azure Table, an HTTPS endpoint), step by step, sends a real MSFT_TEST lead, \
