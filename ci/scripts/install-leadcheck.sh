@@ -40,8 +40,10 @@ case ${1:-} in
     if [ "$version" = source ]; then
       # The sources themselves, hashed: a moving ref (a branch) still gets a fresh build.
       [ -f "$source_dir/Cargo.lock" ] || die "no leadcheck sources at '$source_dir'"
+      # sha256sum on Linux and Windows' Git Bash, shasum on macOS.
+      if command -v sha256sum > /dev/null 2>&1; then sha=(sha256sum); else sha=(shasum -a 256); fi
       sum=$(cd "$source_dir" && find Cargo.toml Cargo.lock build.rs src catalog -type f -print0 \
-        | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+        | LC_ALL=C sort -z | xargs -0 "${sha[@]}" | "${sha[@]}" | cut -c1-16)
       echo "leadcheck-$os-source-$sum"
     else
       echo "leadcheck-$os-$version"

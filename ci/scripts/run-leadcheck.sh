@@ -34,12 +34,17 @@ die() {
 # true|false and the usual spellings; anything else is a mistake worth stopping for.
 flag() {
   local name=$1 value=$2
-  case "${value,,}" in
+  # tr, not ${value,,}: macOS agents may run bash 3.2.
+  case "$(printf '%s' "$value" | tr '[:upper:]' '[:lower:]')" in
     true | yes | on | 1) echo true ;;
     false | no | off | 0) echo false ;;
     *) die "$name must be true or false, not '$value'" ;;
   esac
 }
+
+# The inputs are the whole truth: leadcheck's own variables for these settings, set for
+# another step, must not turn them on behind the inputs' back.
+unset LEADCHECK_STRICT LEADCHECK_CLEANUP LEADCHECK_JUNIT LEADCHECK_FORMAT
 
 on_github=false
 on_azure=false
@@ -94,7 +99,8 @@ $cleanup && args+=(--cleanup)
 $strict && args+=(--strict)
 # Names after `--`, so that none is read as a flag.
 read -r -a names <<< "$(printf '%s' "${LEADCHECK_CI_DESTINATIONS:-}" | tr ',\n\r\t' '    ')"
-args+=(-- "${names[@]}")
+# The ${a[@]+...} form: an empty array is "unbound" to bash 3.2 under set -u.
+args+=(-- ${names[@]+"${names[@]}"})
 
 set +e
 "$bin" "${args[@]}"

@@ -287,8 +287,10 @@ fn github_action_step_strict_turns_a_warning_into_a_failure() {
     assert_ne!(plain, config);
     std::fs::write(job.workspace.join("plain.toml"), plain).unwrap();
     let mut cmd = job.github();
+    // leadcheck's own variable, set for another step, does not override the input.
     cmd.env("LEADCHECK_CI_CONFIG", "plain.toml")
-        .env("LEADCHECK_CI_CLEANUP", "no");
+        .env("LEADCHECK_CI_CLEANUP", "no")
+        .env("LEADCHECK_STRICT", "true");
     let (code, out, err) = run(cmd);
     assert_eq!(code, Some(0), "warnings pass without strict: {out}\n{err}");
     assert!(
@@ -708,4 +710,55 @@ fn readme_examples_parse_and_use_the_recipes() {
         saw_action && saw_template,
         "README lacks an example workflow or pipeline"
     );
+}
+
+/// `diagnose --junit FILE` writes the report beside whatever --format prints, and says so
+/// clearly (exit 2) when it cannot.
+#[test]
+fn diagnose_junit_flag_writes_beside_the_format_or_fails_clearly() {
+    let job = Job::new(&[], &["https"]);
+    let config = job.workspace.join("ci/leadcheck.toml");
+    let with_secrets = |cmd: &mut assert_cmd::Command| {
+        for (k, v) in &job.secrets {
+            cmd.env(k, v);
+        }
+    };
+    let junit = job.temp.join("deep/er/junit.xml");
+    let mut cmd = crate::support::leadcheck();
+    with_secrets(&mut cmd);
+    let out = cmd
+        .args(["diagnose", "--format", "json", "--config"])
+        .arg(&config)
+        .arg("--junit")
+        .arg(&junit)
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["status"], "pass", "{j}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("<testsuite name=\"https (https)\""), "{xml}");
+    // No temporary file is left beside the report.
+    let left: Vec<_> = std::fs::read_dir(junit.parent().unwrap())
+        .unwrap()
+        .collect();
+    assert_eq!(left.len(), 1);
+    // A path under a file cannot be written.
+    let mut cmd = crate::support::leadcheck();
+    with_secrets(&mut cmd);
+    let out = cmd
+        .args(["diagnose", "--config"])
+        .arg(&config)
+        .arg("--junit")
+        .arg(junit.join("junit.xml"))
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot write the JUnit report"), "{err}");
+    assert!(err.contains("--junit"), "{err}");
 }
