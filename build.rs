@@ -37,7 +37,10 @@ fn main() {
 /// `LEADCHECK_COMMIT`: the short commit the binary is built from, for `--version`, or
 /// "unknown" (a crate tarball, no git on the machine, not a checkout): never a build failure.
 fn git_commit() {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // Read when the script runs, not baked in when it is compiled: a build script binary
+    // can be reused for another checkout of the same crate.
+    let manifest = std::path::PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
+    let manifest = manifest.as_path();
     let commit = std::process::Command::new("git")
         .args(["rev-parse", "--short", "HEAD"])
         .current_dir(manifest)
