@@ -31,6 +31,45 @@ fn main() {
         out,
     )
     .unwrap();
+    git_commit();
+}
+
+/// `LEADCHECK_COMMIT`: the short commit the binary is built from, for `--version`, or
+/// "unknown" (a crate tarball, no git on the machine, not a checkout): never a build failure.
+fn git_commit() {
+    // Read when the script runs, not baked in when it is compiled: a build script binary
+    // can be reused for another checkout of the same crate.
+    let manifest = std::path::PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
+    let manifest = manifest.as_path();
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(manifest)
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let commit = git(&["rev-parse", "--short", "HEAD"])
+        .filter(|s| s.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .unwrap_or_else(|| "unknown".to_string());
+    println!("cargo:rustc-env=LEADCHECK_COMMIT={commit}");
+    // Rebuild when HEAD moves: a checkout changes HEAD, a commit the branch's ref (loose, or
+    // in packed-refs). Only these files, so that other branches' commits rebuild nothing.
+    // git names them: in a worktree `.git` is a file pointing elsewhere.
+    let mut watched = vec!["HEAD".to_string(), "packed-refs".to_string()];
+    watched.extend(git(&["symbolic-ref", "-q", "HEAD"]));
+    for what in watched {
+        if let Some(p) = git(&["rev-parse", "--git-path", &what]) {
+            let p = manifest.join(p);
+            if p.exists() {
+                println!("cargo:rerun-if-changed={}", p.display());
+            }
+        }
+    }
 }
 
 /// `INDEX`: (code, status, destinations, titles by language tag), from each page's TOML.

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(
     name = "leadcheck",
-    version,
+    version = crate::LONG_VERSION,
     about = "Diagnose Microsoft commercial-marketplace lead destinations and explain their errors",
     long_about = "leadcheck does what the marketplace does with a lead destination (Dynamics 365, \
 Salesforce, Marketo, Azure Table, an HTTPS endpoint), step by step, sends a real MSFT_TEST lead, \
@@ -294,6 +294,10 @@ pub struct DiagnoseArgs {
     /// A fixed tick count for the MSFT_TEST lead
     #[arg(long, value_name = "N", hide = true)]
     pub ticks: Option<u64>,
+    /// Also write the JUnit report to FILE, whatever --format prints (one run, so one test
+    /// lead, gives CI both its annotations and its test results)
+    #[arg(long, env = "LEADCHECK_JUNIT", value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -285,6 +285,7 @@ pub fn run_diagnose(args: DiagnoseArgs, app: &mut App) -> anyhow::Result<Exit> {
         args.lint.format
     };
     let timeout = secs_arg("timeout", args.timeout)?;
+    let args_junit = args.junit.clone();
     let deadline = secs_arg("deadline", args.deadline)?;
     let extra_roots = match &args.ca_cert {
         Some(path) => crate::net::tls::load_ca_pem(path).map_err(|e| {
@@ -385,6 +386,9 @@ pub fn run_diagnose(args: DiagnoseArgs, app: &mut App) -> anyhow::Result<Exit> {
                 },
             );
             crate::report::render_styled(&report, format, app.lang, color, &style, app.out)?;
+            if let Some(path) = &args_junit {
+                write_junit(&report, app.lang, path)?;
+            }
             Ok(if report.status == Status::Fail {
                 Exit::Findings
             } else {
@@ -392,6 +396,42 @@ pub fn run_diagnose(args: DiagnoseArgs, app: &mut App) -> anyhow::Result<Exit> {
             })
         }
     }
+}
+
+/// `--junit FILE`: written whole next to its final place, then renamed, so that a CI step
+/// that publishes it never reads half a report.
+fn write_junit(
+    report: &RunReport,
+    lang: crate::lang::Lang,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let fail = |e: std::io::Error| {
+        UserError::new(format!(
+            "cannot write the JUnit report {}: {e}",
+            path.display()
+        ))
+        .hint("choose a writable path for --junit")
+    };
+    let mut xml = Vec::new();
+    crate::report::render(report, ReportFormat::Junit, lang, false, &mut xml).map_err(fail)?;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(dir) = dir {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir
+        .unwrap_or(std::path::Path::new("."))
+        .join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, &xml)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            fail(e)
+        })?;
+    Ok(())
 }
 
 enum Outcome {

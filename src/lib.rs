@@ -21,5 +21,14 @@ pub mod triage;
 
 /// The version printed in every JSON document.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The short git commit the binary was built from, "unknown" outside a checkout (build.rs).
+pub const COMMIT: &str = env!("LEADCHECK_COMMIT");
+/// What `--version` prints after the name: `0.1.0 (commit abc1234)`.
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("LEADCHECK_COMMIT"),
+    ")"
+);
 /// Bumped only on a breaking change of a JSON document's shape.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -70,7 +70,7 @@ fn install_panic_hook(command: &'static str) {
         let _ = writeln!(
             std::io::stderr().lock(),
             "error: internal error in leadcheck {} while running `{command}`: this is a bug, please report it to {REPORT_TO}{more}",
-            leadcheck::VERSION,
+            leadcheck::LONG_VERSION,
         );
     }));
 }

@@ -16,6 +16,32 @@ fn help_and_version_exit_zero() {
         .stdout(predicates::str::contains(env!("CARGO_PKG_VERSION")));
 }
 
+/// `--version` names the commit the binary was built from, or says it does not know it;
+/// scripts read the first two tokens.
+#[test]
+fn version_names_the_commit() {
+    let out = leadcheck()
+        .arg("--version")
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let line = String::from_utf8(out.stdout).unwrap();
+    let tokens: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(
+        tokens[..2],
+        ["leadcheck", env!("CARGO_PKG_VERSION")],
+        "{line}"
+    );
+    let commit = tokens[3].trim_end_matches(')');
+    assert_eq!(tokens[2], "(commit", "{line}");
+    assert!(
+        commit == "unknown" || (commit.len() >= 7 && commit.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{line}"
+    );
+    assert_eq!(commit, leadcheck::COMMIT);
+}
+
 #[test]
 fn usage_error_is_exit_two() {
     leadcheck().arg("--no-such-flag").assert().code(2);

@@ -14,6 +14,7 @@ mod sandbox;
 mod argv_props;
 mod azure_table;
 mod catalog;
+mod ci_recipes;
 mod config;
 mod diagnose_https;
 mod equivalence;
