@@ -544,6 +544,13 @@ const COMMON: &[&str] = &[
     "denied", "forbidden", "unauthorized", "refused", "again", "reset", "upload", "download",
 ];
 
+/// Whether a compact key is one of [`COMMON`] (a set: asked for every unit of the catalog).
+fn is_common(w: &str) -> bool {
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| COMMON.iter().copied().collect())
+        .contains(w)
+}
+
 /// How much a literal is expected to cost the prefilter: short and common literals pass
 /// many ordinary records to the full matcher.
 fn literal_cost(lit: &str) -> f32 {
@@ -565,7 +572,7 @@ fn literal_cost(lit: &str) -> f32 {
             _ => 1.5,
         }
     };
-    if COMMON.contains(&lit) {
+    if is_common(lit) {
         base * 10.0
     } else {
         base
@@ -828,9 +835,7 @@ impl Matcher {
             p.total = p.weights.iter().sum();
             p.distinctive = units
                 .iter()
-                .filter(|u| {
-                    !COMMON.contains(&u.as_str()) && (u.len() >= 5 || u.chars().any(is_cjk))
-                })
+                .filter(|u| !is_common(u) && (u.len() >= 5 || u.chars().any(is_cjk)))
                 .count();
             if p.weights.is_empty() {
                 continue; // nothing distinctive to look for
