@@ -26,6 +26,16 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The subcommands' names, from the definitions above (for tests and fuzzing of the whole
+/// command line).
+pub fn subcommand_names() -> Vec<String> {
+    use clap::CommandFactory;
+    Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect()
+}
+
 #[derive(Debug, Args)]
 pub struct Global {
     /// Language of pages and messages [default: from LC_ALL, LC_MESSAGES or LANG, else en]

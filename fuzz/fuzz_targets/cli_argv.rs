@@ -10,19 +10,11 @@ use leadcheck::cli::Command;
 use libfuzzer_sys::fuzz_target;
 use std::path::PathBuf;
 
-const SUBCOMMANDS: &[&str] = &[
-    "explain",
-    "triage",
-    "catalog",
-    "lint",
-    "test-lead",
-    "init",
-    "completions",
-    "man",
-    "diagnose",
-    "sandbox",
-    "demo",
-];
+/// The subcommands, from the clap definitions (computed once).
+fn subcommands() -> &'static [String] {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(leadcheck::cli::subcommand_names)
+}
 
 fuzz_target!(|data: &[u8]| {
     let Some((&first, data)) = data.split_first() else {
@@ -34,8 +26,9 @@ fuzz_target!(|data: &[u8]| {
     };
     // Color off: colored's switch is process-wide.
     let mut argv = vec!["leadcheck".to_string(), "--color".into(), "never".into()];
-    if let Some(sub) = SUBCOMMANDS.get(first as usize % (SUBCOMMANDS.len() + 1)) {
-        argv.push(sub.to_string());
+    let subs = subcommands();
+    if let Some(sub) = subs.get(first as usize % (subs.len() + 1)) {
+        argv.push(sub.clone());
     }
     if !args.is_empty() {
         argv.extend(

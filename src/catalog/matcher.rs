@@ -581,7 +581,8 @@ fn literal_cost(lit: &str) -> f32 {
 
 /// The prefilter literal of a phrase, if it needs one of its own. Only a whole,
 /// distinctive phrase ([`WHOLE_STRONG`]) reports a code without a lead context in the text
-/// (see [`Evidence::needs_context`]), and the prefilter looks for every context cue anyway.
+/// (weak evidence is not even collected without one, see [`Matcher::in_context`]), and the
+/// prefilter looks for every context cue anyway.
 /// A whole Latin phrase holds each of its words, so its least common word is enough (none
 /// when one of them holds a context cue); a whole Chinese or Korean phrase is found without
 /// spaces in the compact key, so its longest run without placeholders is.
@@ -1179,7 +1180,6 @@ impl Matcher {
                             }
                             let conf = if decisive { ANCHOR } else { SUPPORT };
                             ev.push(Evidence {
-                                needs_context: false,
                                 code,
                                 conf,
                                 lang: None,
@@ -1224,7 +1224,6 @@ impl Matcher {
                     + 0.02 * r.groups.saturating_sub(2) as f32
                     + 0.06 * spec;
                 ev.push(Evidence {
-                    needs_context: false,
                     code: r.code,
                     conf,
                     lang: Some(r.lang),
@@ -1254,7 +1253,6 @@ impl Matcher {
                     ev.push(Evidence {
                         code: p.code,
                         conf: whole_conf(p),
-                        needs_context: !decides_alone(p),
                         lang: Some(p.lang),
                         span: tok_span(a, b),
                     });
@@ -1271,7 +1269,6 @@ impl Matcher {
                     ev.push(Evidence {
                         code: p.code,
                         conf,
-                        needs_context: true,
                         lang: Some(p.lang),
                         span: tok_span(a, b),
                     });
@@ -1328,7 +1325,6 @@ impl Matcher {
                     ev.push(Evidence {
                         code: p.code,
                         conf: whole_conf(p),
-                        needs_context: !decides_alone(p),
                         lang: Some(p.lang),
                         span: key_span(a, b),
                     });
@@ -1345,7 +1341,6 @@ impl Matcher {
                         ev.push(Evidence {
                             code: p.code,
                             conf,
-                            needs_context: true,
                             lang: Some(p.lang),
                             span: key_span(a, b + 1),
                         });
@@ -1458,9 +1453,6 @@ impl Matcher {
 struct Evidence {
     code: u16,
     conf: f32,
-    /// Weak evidence (a partial or not distinctive phrase) that counts only in a text about
-    /// lead destinations.
-    needs_context: bool,
     lang: Option<TextLang>,
     /// Byte range in the normalized key.
     span: (usize, usize),

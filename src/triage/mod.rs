@@ -22,7 +22,7 @@ use reader::OpenError;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io;
+use std::io::{self, Write};
 use std::path::Path;
 
 /// An input, opened and checked before anything is written.
@@ -190,7 +190,7 @@ fn record_json(
     codes: &[String],
 ) {
     out.extend_from_slice(b"{\"record\":");
-    out.extend_from_slice(number.to_string().as_bytes());
+    let _ = write!(out, "{number}"); // into a Vec: cannot fail, allocates nothing
     if let Some(id) = &meta.id {
         out.extend_from_slice(b",\"id\":");
         let _ = serde_json::to_writer(&mut *out, id);

@@ -119,27 +119,9 @@ impl LineChunks {
     /// A line longer than a whole chunk: its first MiB, the rest read and dropped.
     fn long_line(&mut self, mut buf: Vec<u8>) -> io::Result<Batch> {
         buf.truncate(MAX_RECORD);
-        loop {
-            let data = match self.r.fill_buf() {
-                Ok(d) => d,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if data.is_empty() {
-                self.eof = true;
-                break;
-            }
-            match memchr::memchr(b'\n', data) {
-                Some(i) => {
-                    self.r.consume(i + 1);
-                    break;
-                }
-                None => {
-                    let n = data.len();
-                    self.r.consume(n);
-                }
-            }
-        }
+        // The line reader drops what goes past a MiB: it drains the rest of this line.
+        let mut rest = Vec::new();
+        reader::read_line(&mut *self.r, &mut rest)?;
         let (text, lossy) = reader::to_text(buf, true);
         let mut b = Batch::default();
         b.push(
@@ -158,11 +140,7 @@ impl Source for LineChunks {
     fn next_batch(&mut self) -> io::Result<Option<Batch>> {
         let mut buf = std::mem::take(&mut self.carry);
         while buf.len() < BATCH_BYTES && !self.eof {
-            let data = match self.r.fill_buf() {
-                Ok(d) => d,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
+            let data = reader::fill(&mut *self.r)?;
             if data.is_empty() {
                 self.eof = true;
                 break;

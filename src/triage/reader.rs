@@ -148,18 +148,28 @@ pub fn detect_kind(
     })
 }
 
+/// `fill_buf`, retried when a signal interrupts the read.
+pub(crate) fn fill<'a>(r: &'a mut (dyn BufRead + Send + '_)) -> io::Result<&'a [u8]> {
+    while let Err(e) = r.fill_buf() {
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+    // Buffered now (or at the end): this call does not read again unless it must.
+    r.fill_buf()
+}
+
 /// Reads one line (without its `\n` and a trailing `\r`), keeping at most [`MAX_RECORD`]
 /// bytes. `None` at the end of input. Returns whether the line was cut.
-fn read_line(r: &mut dyn BufRead, line: &mut Vec<u8>) -> io::Result<Option<bool>> {
+pub(crate) fn read_line(
+    r: &mut (dyn BufRead + Send + '_),
+    line: &mut Vec<u8>,
+) -> io::Result<Option<bool>> {
     line.clear();
     let mut truncated = false;
     let mut any = false;
     loop {
-        let buf = match r.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
+        let buf = fill(r)?;
         if buf.is_empty() {
             break;
         }
@@ -493,11 +503,7 @@ impl Csv {
         let mut at_field_start = true;
         let mut any = false;
         loop {
-            let buf = match self.r.fill_buf() {
-                Ok(b) => b,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
+            let buf = fill(&mut *self.r)?;
             if buf.is_empty() {
                 break;
             }

@@ -24,20 +24,6 @@ const INPUT_FILES: &[&str] = &[
     "@input.json",
 ];
 
-const SUBCOMMANDS: &[&str] = &[
-    "explain",
-    "triage",
-    "catalog",
-    "lint",
-    "test-lead",
-    "init",
-    "completions",
-    "man",
-    "diagnose",
-    "sandbox",
-    "demo",
-];
-
 /// Flags and values the commands know, so that random argv reaches past the parser.
 const WORDS: &[&str] = &[
     "--json",
@@ -123,7 +109,7 @@ fn arg() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => prop::sample::select(WORDS).prop_map(String::from),
         1 => prop::sample::select(INPUT_FILES).prop_map(String::from),
-        1 => prop::sample::select(SUBCOMMANDS).prop_map(String::from),
+        1 => prop::sample::select(cli::subcommand_names()),
         1 => "[가-힣 ,.]{1,12}",
         1 => "[一-龥，。：]{1,12}",
         1 => "[\\u{1F300}-\\u{1FAFF}\\u{2600}-\\u{27BF}\\u{200d}\\u{fe0f}]{1,6}",
@@ -279,7 +265,7 @@ fn wellformed() -> impl Strategy<Value = Vec<String>> {
 fn argv() -> impl Strategy<Value = Vec<String>> {
     (
         prop::option::of(prop::sample::select(&["-q", "-v", "--lang"][..])),
-        prop::sample::select(SUBCOMMANDS),
+        prop::sample::select(cli::subcommand_names()),
         prop::collection::vec(arg(), 0..6),
         0..20u8,
     )
