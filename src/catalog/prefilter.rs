@@ -197,12 +197,13 @@ mod tests {
         (String::from_utf8(out).unwrap(), plain)
     }
 
-    /// P(t): the normalizer's key, compacted, with placeholders dropped.
+    /// P(t): the normalizer's key, compacted (placeholder characters kept: without digits,
+    /// the only ones are those the text itself holds).
     fn p(text: &str) -> String {
         normalize_mapped(text)
             .key
             .chars()
-            .filter(|c| c.is_alphanumeric())
+            .filter(|c| c.is_alphanumeric() || is_placeholder(*c))
             .collect()
     }
 
@@ -220,6 +221,8 @@ mod tests {
         assert!(!f("x <b>y</b>").1);
         assert!(!f("\x1b[31mred").1);
         assert!(f("a < b and c > d").1);
+        // A placeholder character typed in the text stays, as in the key.
+        assert_eq!(f("x\u{e001}y").0, p("x\u{e001}y"));
     }
 
     proptest! {
