@@ -17,6 +17,7 @@
 //! what keeps `triage` fast on large exports.
 
 use super::normalize::{self, is_placeholder, Normalized};
+use super::grams::GramFilter;
 use super::prefilter::Folder;
 use super::{Catalog, Entry};
 use crate::lang::TextLang;
@@ -147,7 +148,7 @@ pub struct Matcher {
     bigrams: FxHashMap<(char, char), Vec<(u32, u16)>>,
     /// The prefilter's literals (see [`super::prefilter`]); `None` when empty.
     /// Built on first use: only `triage` needs it, and `explain` must start fast.
-    pre_ac: OnceLock<Option<AhoCorasick>>,
+    pre_ac: OnceLock<Option<GramFilter>>,
     literals: Vec<String>,
     /// The second stage of the prefilter: every literal of every signature, with what a hit
     /// proves (see [`Matcher::confirm`]).
@@ -1028,7 +1029,9 @@ impl Matcher {
         if !self.unfiltered.is_empty() {
             return true;
         }
-        self.pre_ac().is_some_and(|ac| ac.is_match(compact)) && self.confirm(compact)
+        let mut buf = compact.to_vec();
+        buf.push(b'\n');
+        self.pre_ac().is_some_and(|f| f.find(&buf, 0).is_some()) && self.confirm(compact)
     }
 
     /// The prefilter's second stage, for a compact key in which the first found a literal.
@@ -1085,24 +1088,29 @@ impl Matcher {
 
     /// The prefilter's automaton, for scanning many records' compact keys at once; `None`
     /// when every record must be matched (see [`Matcher::unfiltered`]).
-    pub(crate) fn prefilter(&self) -> Option<&AhoCorasick> {
+    pub(crate) fn prefilter(&self) -> Option<&GramFilter> {
         if !self.unfiltered.is_empty() {
             return None;
         }
         self.pre_ac()
     }
 
-    fn pre_ac(&self) -> Option<&AhoCorasick> {
+    fn pre_ac(&self) -> Option<&GramFilter> {
         self.pre_ac
             .get_or_init(|| {
-                // The scan of every byte of a triage: a DFA, without the automaton's own
-                // prefilter (these literals start with common letters, it only adds work).
-                AhoCorasickBuilder::new()
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                    .prefilter(false)
-                    .build(&self.literals)
-                    .ok()
+                // Which 4-byte windows ordinary prose holds: the catalog's own pages, in
+                // five languages, compacted as records are.
+                let mut folder = Folder::new();
+                let mut seen: FxHashMap<u32, u32> = Default::default();
+                let mut buf = Vec::new();
+                for (_, text) in super::embedded_files() {
+                    buf.clear();
+                    folder.compact(text, &mut buf);
+                    for w in buf.windows(4) {
+                        *seen.entry(u32::from_le_bytes([w[0], w[1], w[2], w[3]])).or_default() += 1;
+                    }
+                }
+                GramFilter::build(&self.literals, &|w| seen.get(&w).copied().unwrap_or(0))
             })
             .as_ref()
     }

@@ -2,6 +2,7 @@
 //! and the signatures that recognize it in pasted text. The data lives in `catalog/*.toml`
 //! and is embedded at build time (see `build.rs`); it is parsed once, on first use.
 
+pub mod grams;
 pub mod matcher;
 pub mod normalize;
 pub mod prefilter;

@@ -9,7 +9,6 @@
 use super::reader::{self, Records, MAX_RECORD};
 use crate::catalog::matcher::Matcher;
 use crate::catalog::prefilter::Folder;
-use aho_corasick::Input;
 use std::collections::BTreeMap;
 use std::io::{self, BufRead};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -240,7 +239,7 @@ pub fn classify(
     s.starts.clear();
     s.candidate.clear();
     s.candidate.resize(n, false);
-    let Some(ac) = matcher.prefilter() else {
+    let Some(grams) = matcher.prefilter() else {
         s.candidate.fill(true);
         return (full(matcher, batch, &s.candidate), n);
     };
@@ -256,10 +255,10 @@ pub fn classify(
     // One scan of the whole batch; after a hit, resume at the next record.
     let mut pos = 0;
     while pos < s.compact.len() {
-        let Some(m) = ac.find(Input::new(&s.compact).span(pos..s.compact.len())) else {
+        let Some(at) = grams.find(&s.compact, pos) else {
             break;
         };
-        let r = s.starts.partition_point(|&x| x <= m.start()) - 1;
+        let r = s.starts.partition_point(|&x| x <= at) - 1;
         if matcher.confirm(&s.compact[s.starts[r]..s.starts[r + 1]]) {
             s.candidate[r] = true;
         }
