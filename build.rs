@@ -29,12 +29,51 @@ fn main() {
     }
     out.push_str("];\n");
     out.push_str(&index(&files));
+    out.push_str(&format!(
+        "/// What the matcher compiled ahead of time was built from (see src/catalog/compiled.rs).\npub const SOURCE_HASH: u64 = {:#x};\n",
+        source_hash(Path::new(&manifest), &files)
+    ));
     fs::write(
         Path::new(&env::var("OUT_DIR").unwrap()).join("catalog_files.rs"),
         out,
     )
     .unwrap();
     git_commit();
+}
+
+/// A hash (FNV-1a, 64 bits) of everything the compiled matcher (`catalog/matcher.bin`)
+/// depends on: the catalog, the code that builds and serializes the matcher, and the locked
+/// dependency versions (the Unicode tables of normalization). When it differs from the hash
+/// stored in the file, leadcheck builds the matcher at run time instead, and a test says
+/// how to write the file again.
+fn source_hash(root: &Path, catalog: &[std::path::PathBuf]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for &b in bytes {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    let code = [
+        "src/catalog/matcher.rs",
+        "src/catalog/normalize.rs",
+        "src/catalog/patterns.rs",
+        "src/catalog/prefilter.rs",
+        "src/catalog/grams.rs",
+        "src/catalog/mod.rs",
+        "src/lang.rs",
+        "Cargo.lock",
+    ];
+    let mut paths: Vec<std::path::PathBuf> = catalog.to_vec();
+    paths.extend(code.iter().map(|c| root.join(c)));
+    for p in &paths {
+        println!("cargo:rerun-if-changed={}", p.display());
+        feed(p.file_name().unwrap().to_string_lossy().as_bytes());
+        // Line endings as checked out must not matter.
+        let text = fs::read(p).unwrap_or_default();
+        feed(&text.into_iter().filter(|&b| b != b'\r').collect::<Vec<u8>>());
+    }
+    h
 }
 
 /// `LEADCHECK_COMMIT`: the short commit the binary is built from, for `--version`, or

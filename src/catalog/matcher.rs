@@ -18,12 +18,14 @@
 
 use super::normalize::{self, is_placeholder, Normalized};
 use super::grams::GramFilter;
+use super::patterns::PatternSet;
 use super::prefilter::Folder;
 use super::{Catalog, Entry};
 use crate::lang::TextLang;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rustc_hash::FxHashMap;
-use std::collections::{HashMap, HashSet};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::OnceLock;
 
 /// An automaton that is quick to build: these are searched on one text at a time (or a
@@ -73,7 +75,7 @@ const KEYWORD_SPAN: usize = 300;
 /// Longest fragment shown, in characters.
 const FRAGMENT_CHARS: usize = 200;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 enum KeyPat {
     Anchor {
         code: u16,
@@ -90,7 +92,7 @@ enum KeyPat {
     },
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Phrase {
     code: u16,
     lang: TextLang,
@@ -116,7 +118,7 @@ struct Phrase {
 }
 
 /// What a literal found by the prefilter's second stage proves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 enum Confirm {
     /// A signature may match: an anchor, a distinctive phrase's literal, a context cue.
     Pass,
@@ -124,7 +126,7 @@ enum Confirm {
     Group { rule: u32, group: u8 },
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Rule {
     code: u16,
     lang: TextLang,
@@ -133,14 +135,16 @@ struct Rule {
     free: u8,
 }
 
-/// The compiled catalog signatures.
+/// The compiled catalog signatures. Serialized ahead of time (see [`super::compiled`]):
+/// the automata are not, they are built on first use.
+#[derive(Serialize, Deserialize)]
 pub struct Matcher {
     codes: Vec<String>,
     phrases: Vec<Phrase>,
     rules: Vec<Rule>,
-    key_ac: Option<AhoCorasick>,
-    key_strings: Vec<String>,
-    /// By pattern of `key_ac`: the anchors and keyword alternatives written that way.
+    /// Anchors and keyword alternatives, normalized.
+    keys: PatternSet,
+    /// By pattern of `keys`: the anchors and keyword alternatives written that way.
     key_pats: Vec<Vec<KeyPat>>,
     // Looked up once per token of every candidate text: a fast hasher (the keys come from
     // the catalog, not from the text, so there is nothing to flood).
@@ -148,10 +152,12 @@ pub struct Matcher {
     bigrams: FxHashMap<(char, char), Vec<(u32, u16)>>,
     /// The prefilter's literals (see [`super::prefilter`]); `None` when empty.
     /// Built on first use: only `triage` needs it, and `explain` must start fast.
+    #[serde(skip)]
     pre_ac: OnceLock<Option<GramFilter>>,
     literals: Vec<String>,
     /// The second stage of the prefilter: every literal of every signature, with what a hit
     /// proves (see [`Matcher::confirm`]).
+    #[serde(skip)]
     confirm_ac: OnceLock<Option<AhoCorasick>>,
     confirm_strings: Vec<String>,
     confirm_targets: Vec<Vec<Confirm>>,
@@ -162,13 +168,15 @@ pub struct Matcher {
     dest: Vec<u8>,
     /// Chinese and Korean phrases without spaces, for the whole-phrase check in one pass;
     /// `cjk_phrases` maps each pattern to its phrase.
-    cjk_ac: Option<AhoCorasick>,
+    cjk: PatternSet,
     cjk_phrases: Vec<u32>,
     /// Words that name a destination in a text.
-    dest_ac: Option<AhoCorasick>,
+    dest_keys: Vec<String>,
+    #[serde(skip)]
+    dest_ac: OnceLock<Option<AhoCorasick>>,
     /// Words that put a text in a lead destination's context: destinations, leads, the
     /// marketplace, Partner Center (see [`CONTEXT`]).
-    context_ac: Option<AhoCorasick>,
+    context: PatternSet,
     dest_bits: Vec<u8>,
 }
 
@@ -634,14 +642,18 @@ fn rule_literals(groups: &[Vec<String>], covered: &dyn Fn(&str) -> bool) -> Opti
 impl Matcher {
     /// Compiled from the embedded catalog, once.
     pub fn get() -> &'static Matcher {
-        MATCHER.get_or_init(|| Matcher::build(Catalog::get().entries()))
+        MATCHER.get_or_init(|| {
+            super::compiled::load().unwrap_or_else(|| Matcher::build(Catalog::get().entries()))
+        })
     }
 
     pub fn build(entries: &[Entry]) -> Matcher {
         let codes: Vec<String> = entries.iter().map(|e| e.code.clone()).collect();
 
         // Anchors: decisive only when one code has them.
-        let mut anchor_codes: HashMap<String, HashSet<u16>> = HashMap::new();
+        // Ordered maps where the order reaches the matcher: it is serialized ahead of time,
+        // and the same catalog must give the same bytes.
+        let mut anchor_codes: BTreeMap<String, BTreeSet<u16>> = BTreeMap::new();
         for (ci, e) in entries.iter().enumerate() {
             for a in &e.signatures.anchors {
                 let k = normalize::fold(a);
@@ -721,8 +733,7 @@ impl Matcher {
             codes,
             phrases: Vec::new(),
             rules: Vec::new(),
-            key_ac: None,
-            key_strings: Vec::new(),
+            keys: PatternSet::default(),
             key_pats: Vec::new(),
             words: FxHashMap::default(),
             bigrams: FxHashMap::default(),
@@ -743,9 +754,10 @@ impl Matcher {
                         .fold(0u8, |acc, (i, _)| acc | 1 << i)
                 })
                 .collect(),
-            dest_ac: None,
-            context_ac: None,
-            cjk_ac: None,
+            dest_keys: Vec::new(),
+            dest_ac: OnceLock::new(),
+            context: PatternSet::default(),
+            cjk: PatternSet::default(),
             cjk_phrases: Vec::new(),
             dest_bits: Vec::new(),
         };
@@ -756,7 +768,7 @@ impl Matcher {
                 m.dest_bits.push(1 << i);
             }
         }
-        m.dest_ac = nfa(&cues).ok();
+        m.dest_keys = cues;
         // The prefilter's literals; `unfiltered` when a signature has none (then every
         // record goes to the full matcher: correct, only slow; a test forbids it).
         let mut literals: HashSet<String> = HashSet::new();
@@ -780,7 +792,7 @@ impl Matcher {
         // The second stage: every literal with what it proves (see [`Matcher::confirm`]).
         let mut confirm: Vec<(String, Confirm)> =
             context.iter().map(|c| (c.clone(), Confirm::Pass)).collect();
-        m.context_ac = nfa(&context_keys).ok();
+        m.context = PatternSet::new(context_keys.clone());
 
         for r in raw {
             let pi = m.phrases.len() as u32;
@@ -856,7 +868,7 @@ impl Matcher {
             .filter(|(_, p)| p.cjk)
             .map(|(i, p)| (i as u32, p.compact.as_str()))
             .collect();
-        m.cjk_ac = nfa(cjk.iter().map(|c| c.1)).ok();
+        m.cjk = PatternSet::new(cjk.iter().map(|c| c.1.to_string()).collect());
         m.cjk_phrases = cjk.iter().map(|c| c.0).collect();
 
         // Key patterns: anchors and keyword alternatives.
@@ -962,14 +974,7 @@ impl Matcher {
         }
         let key_strings = unique;
         m.key_pats = targets;
-        if !key_strings.is_empty() {
-            m.key_ac = AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .kind(Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA))
-                .build(&key_strings)
-                .ok();
-        }
-        m.key_strings = key_strings;
+        m.keys = PatternSet::new(key_strings);
         literals.remove("");
         let mut literals: Vec<String> = literals.into_iter().collect();
         literals.sort();
@@ -1115,15 +1120,18 @@ impl Matcher {
             .as_ref()
     }
 
-    /// Builds what matching many texts needs and one text does not (the prefilter's
-    /// automaton), before the workers start. Called once by `triage`.
+    /// Builds what matching many texts needs and one text does not (the prefilter, the
+    /// automata of the full matcher), before the workers start. Called once by `triage`.
     pub fn prepare_bulk(&self) {
         let _ = self.pre_ac();
+        self.keys.warm();
+        self.cjk.warm();
+        self.context.warm();
     }
 
     #[doc(hidden)]
     pub fn key_patterns(&self) -> &[String] {
-        &self.key_strings
+        self.keys.strings()
     }
 
     /// The prefilter's literals.
@@ -1134,6 +1142,20 @@ impl Matcher {
     /// Signatures the prefilter cannot express (should be none: a test checks).
     pub fn unfiltered(&self) -> &[String] {
         &self.unfiltered
+    }
+
+    #[doc(hidden)]
+    pub fn debug_counts(&self, text: &str) -> (usize, usize, usize) {
+        let n = normalize::normalize_mapped(text);
+        let key = n.key.as_str();
+        let toks = tokenize(key);
+        let units: usize = toks.iter().filter_map(|t| self.words.get(&key[t.start..t.end])).map(|l| l.len()).sum();
+        let mut alts = 0;
+        self.keys.each(key, |_, _, _| {
+            alts += 1;
+            true
+        });
+        (toks.len(), units, alts)
     }
 
     /// Every piece of evidence found in `text`, for debugging the catalog's signatures.
@@ -1168,14 +1190,13 @@ impl Matcher {
         // Anchors and keyword alternatives.
         // (rule, start, end, group, specificity), sorted below: one run per rule.
         let mut alt_hits: Vec<(u32, usize, usize, u8, f32)> = Vec::new();
-        if let Some(ac) = &self.key_ac {
-            for m in ac.find_overlapping_iter(key) {
-                let (s, e) = (m.start(), m.end());
+        {
+            self.keys.each(key, |pat, s, e| {
                 let before = key[..s].chars().next_back();
                 let after = key[e..].chars().next();
                 let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() && !is_cjk(c));
                 // One pattern can stand for several anchors and alternatives.
-                for &kp in &self.key_pats[m.pattern().as_usize()] {
+                for &kp in &self.key_pats[pat] {
                     match kp {
                         KeyPat::Anchor {
                             code,
@@ -1213,7 +1234,8 @@ impl Matcher {
                         }
                     }
                 }
-            }
+                true
+            });
         }
         alt_hits.sort_unstable_by(|a, b| {
             (a.0, a.1, a.2, a.3)
@@ -1304,14 +1326,14 @@ impl Matcher {
             cjk_hits.sort_unstable();
             // Whole phrases, all in one pass: the first (leftmost) byte offset of each.
             let mut whole: Vec<(u32, usize)> = Vec::new();
-            if let Some(ac) = &self.cjk_ac {
-                for m in ac.find_overlapping_iter(&text_compact) {
-                    let pi = self.cjk_phrases[m.pattern().as_usize()];
-                    if !whole.iter().any(|w| w.0 == pi) {
-                        whole.push((pi, m.start()));
-                    }
+            self.cjk.each(&text_compact, |pat, start, _| {
+                let pi = self.cjk_phrases[pat];
+                match whole.iter_mut().find(|w| w.0 == pi) {
+                    Some(w) => w.1 = w.1.min(start),
+                    None => whole.push((pi, start)),
                 }
-            }
+                true
+            });
             let key_span = |a: usize, b: usize| {
                 let end_char = b.min(at.len() - 1);
                 (
@@ -1362,14 +1384,13 @@ impl Matcher {
     /// Whether the text is about lead destinations: it names one, or leads, the marketplace
     /// or Partner Center (a Latin cue must start a word: "mislead" is not "lead").
     fn in_context(&self, key: &str) -> bool {
-        let Some(ac) = &self.context_ac else {
-            return false;
-        };
-        ac.find_overlapping_iter(key).any(|m| {
-            let before = key[..m.start()].chars().next_back();
-            let first = key[m.start()..].chars().next();
-            is_cjk(first.unwrap_or(' '))
-                || !before.is_some_and(|c| c.is_alphanumeric() && !is_cjk(c))
+        // `each` stops (false) at the first cue that counts.
+        !self.context.each(key, |_, start, _| {
+            let before = key[..start].chars().next_back();
+            let first = key[start..].chars().next();
+            let counts = is_cjk(first.unwrap_or(' '))
+                || !before.is_some_and(|c| c.is_alphanumeric() && !is_cjk(c));
+            !counts
         })
     }
 
@@ -1382,7 +1403,8 @@ impl Matcher {
         }
         // Destinations the text names: weaker evidence for a code of another destination counts
         // less (a Marketo ticket saying "client secret is invalid" is not the Dynamics code).
-        let named = match &self.dest_ac {
+        let dest_ac = self.dest_ac.get_or_init(|| nfa(&self.dest_keys).ok());
+        let named = match dest_ac {
             Some(ac) => ac
                 .find_iter(&n.key)
                 .fold(0u8, |acc, m| acc | self.dest_bits[m.pattern().as_usize()]),

@@ -2,9 +2,11 @@
 //! and the signatures that recognize it in pasted text. The data lives in `catalog/*.toml`
 //! and is embedded at build time (see `build.rs`); it is parsed once, on first use.
 
+pub mod compiled;
 pub mod grams;
 pub mod matcher;
 pub mod normalize;
+mod patterns;
 pub mod prefilter;
 
 use crate::lang::Lang;

@@ -379,3 +379,33 @@ fn the_prefilter_rejects_ordinary_tickets() {
         "ordinary tickets the prefilter passes without a cue: {passed:?}"
     );
 }
+
+/// `catalog/matcher.bin` is the matcher built from this checkout's catalog and code (see
+/// src/catalog/compiled.rs). When stale, leadcheck still works (it builds the matcher at run
+/// time) but starts slowly; this test then fails. `LEADCHECK_BLESS=1` writes the file.
+#[test]
+fn compiled_matcher_is_current() {
+    use leadcheck::catalog::compiled;
+    use leadcheck::catalog::matcher::Matcher;
+    let fresh = compiled::serialize(&Matcher::build(Catalog::get().entries()));
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("catalog/matcher.bin");
+    let on_disk = std::fs::read(&path).unwrap_or_default();
+    if on_disk != fresh && std::env::var_os("LEADCHECK_BLESS").is_some() {
+        std::fs::write(&path, &fresh).unwrap();
+        return;
+    }
+    assert!(
+        on_disk == fresh,
+        "catalog/matcher.bin is stale (the catalog or the matcher changed): run \
+         `LEADCHECK_BLESS=1 cargo test --test testsuite compiled_matcher` and commit the file"
+    );
+    // What this build embeds is what is on disk (a rebuild follows a blessed file).
+    assert_eq!(compiled::embedded(), on_disk.as_slice());
+    assert!(compiled::is_current());
+    // And it loads into a matcher that answers as the built one does.
+    let loaded = compiled::load().expect("the embedded matcher deserializes");
+    let built = Matcher::build(Catalog::get().entries());
+    for (_, _, text) in fixture_lines("messages/LC402.txt").into_iter().chain(fixture_lines("messages/ordinary.txt")) {
+        assert_eq!(loaded.match_text(&text), built.match_text(&text), "{text}");
+    }
+}
