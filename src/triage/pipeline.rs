@@ -27,6 +27,10 @@ pub struct Meta {
     pub lossy: bool,
 }
 
+/// Text buffers of batches already classified, for the reader to fill again: a fresh
+/// MiB per batch would cost a page fault per 4 KiB.
+type Pool = Arc<Mutex<Vec<Vec<u8>>>>;
+
 /// Records read together: their texts in one string.
 #[derive(Default)]
 pub struct Batch {
@@ -35,6 +39,23 @@ pub struct Batch {
     pub meta: Vec<Meta>,
     /// Reader warnings raised while reading this batch, shown when it is written.
     pub warnings: Vec<String>,
+    /// Where the text buffer goes back to when the batch is dropped.
+    home: Option<Pool>,
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        if let Some(pool) = self.home.take() {
+            let mut buf = std::mem::take(&mut self.text).into_bytes();
+            buf.clear();
+            if let Ok(mut p) = pool.lock() {
+                // Bounded by the batches in flight; a few spare are plenty.
+                if p.len() < 8 {
+                    p.push(buf);
+                }
+            }
+        }
+    }
 }
 
 impl Batch {
@@ -104,6 +125,7 @@ pub struct LineChunks {
     r: Box<dyn BufRead + Send>,
     carry: Vec<u8>,
     eof: bool,
+    pool: Pool,
 }
 
 impl LineChunks {
@@ -112,6 +134,7 @@ impl LineChunks {
             r,
             carry: Vec::new(),
             eof: false,
+            pool: Pool::default(),
         }
     }
 
@@ -137,7 +160,10 @@ impl LineChunks {
 
 impl Source for LineChunks {
     fn next_batch(&mut self) -> io::Result<Option<Batch>> {
-        let mut buf = std::mem::take(&mut self.carry);
+        let mut buf = self.pool.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default();
+        buf.reserve(BATCH_BYTES + self.carry.len());
+        buf.extend_from_slice(&self.carry);
+        self.carry.clear();
         while buf.len() < BATCH_BYTES && !self.eof {
             let data = reader::fill(&mut *self.r)?;
             if data.is_empty() {
@@ -159,9 +185,11 @@ impl Source for LineChunks {
                 None => return self.long_line(buf).map(Some),
             }
         };
-        self.carry = buf[cut..].to_vec();
+        self.carry.extend_from_slice(&buf[cut..]);
         buf.truncate(cut);
-        Ok(Some(lines_batch(buf)))
+        let mut b = lines_batch(buf);
+        b.home = Some(Arc::clone(&self.pool));
+        Ok(Some(b))
     }
 }
 
@@ -183,10 +211,8 @@ fn lines_batch(buf: Vec<u8>) -> Batch {
     match String::from_utf8(buf) {
         // The common case: one check for the whole chunk, and no copy.
         Ok(text) => {
-            let mut b = Batch {
-                text,
-                ..Batch::default()
-            };
+            let mut b = Batch::default();
+            b.text = text;
             for (s, mut e, truncated) in lines {
                 while !b.text.is_char_boundary(e) {
                     e -= 1; // a line cut at 1 MiB inside a character
@@ -335,13 +361,15 @@ fn work(matcher: &Matcher, rx: &Mutex<Receiver<(u64, Batch)>>, tx: SyncSender<(u
             Err(_) => return,
         };
         let Ok((seq, batch)) = next else { return };
+        let mut batch = batch;
         let (codes, candidates) = classify(matcher, &batch, &mut scratch);
         let done = Done {
             codes,
             candidates,
-            meta: batch.meta,
-            warnings: batch.warnings,
+            meta: std::mem::take(&mut batch.meta),
+            warnings: std::mem::take(&mut batch.warnings),
         };
+        drop(batch); // its buffer goes back to the reader
         if tx.send((seq, done)).is_err() {
             return;
         }
