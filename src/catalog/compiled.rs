@@ -13,20 +13,29 @@ use super::matcher::Matcher;
 
 static BLOB: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/catalog/matcher.bin"));
 
-/// The embedded matcher, when the file is current.
+/// The embedded matcher, when the file is current. Layout: the source hash (8 bytes, little
+/// endian), the length of the core (8 bytes), the core, then the part only `triage` needs,
+/// which is deserialized when first asked for.
 pub fn load() -> Option<Matcher> {
-    let (head, body) = BLOB.split_at_checked(8)?;
-    if u64::from_le_bytes(head.try_into().ok()?) != SOURCE_HASH {
+    let (head, rest) = BLOB.split_at_checked(16)?;
+    if u64::from_le_bytes(head[..8].try_into().ok()?) != SOURCE_HASH {
         return None;
     }
-    bincode::deserialize(body).ok()
+    let core_len = usize::try_from(u64::from_le_bytes(head[8..].try_into().ok()?)).ok()?;
+    let (core, bulk) = rest.split_at_checked(core_len)?;
+    let m: Matcher = bincode::deserialize(core).ok()?;
+    Some(m.with_bulk_from(bulk))
 }
 
 /// The bytes `catalog/matcher.bin` must hold for `m` built from this build's sources.
 pub fn serialize(m: &Matcher) -> Vec<u8> {
-    let mut out = SOURCE_HASH.to_le_bytes().to_vec();
     // Serializing plain data into a Vec cannot fail.
-    out.extend(bincode::serialize(m).unwrap_or_default());
+    let core = bincode::serialize(m).unwrap_or_default();
+    let bulk = m.serialize_bulk();
+    let mut out = SOURCE_HASH.to_le_bytes().to_vec();
+    out.extend((core.len() as u64).to_le_bytes());
+    out.extend(core);
+    out.extend(bulk);
     out
 }
 

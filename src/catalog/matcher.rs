@@ -97,8 +97,9 @@ struct Phrase {
     code: u16,
     lang: TextLang,
     cjk: bool,
-    /// Latin phrases: every token, for the whole-phrase check.
-    tokens: Vec<Box<str>>,
+    /// Latin phrases: every token, for the whole-phrase check, joined by NUL (one string
+    /// to load, not one per token).
+    tokens: Box<str>,
     /// CJK phrases: the phrase without spaces and punctuation.
     compact: String,
     /// Weight of each unit (content word or bigram), indexed by slot.
@@ -154,16 +155,16 @@ pub struct Matcher {
     /// Built on first use: only `triage` needs it, and `explain` must start fast.
     #[serde(skip)]
     pre_ac: OnceLock<Option<GramFilter>>,
-    literals: Vec<String>,
-    /// The second stage of the prefilter: every literal of every signature, with what a hit
-    /// proves (see [`Matcher::confirm`]).
+    /// What only `triage` needs (the prefilter's literals): loaded on first use.
+    #[serde(skip)]
+    bulk: OnceLock<Bulk>,
+    /// Where to load `bulk` from, for a matcher compiled ahead of time.
+    #[serde(skip)]
+    bulk_src: &'static [u8],
     #[serde(skip)]
     confirm_ac: OnceLock<Option<AhoCorasick>>,
-    confirm_strings: Vec<String>,
-    confirm_targets: Vec<Vec<Confirm>>,
     /// Signatures without literals: when any, every record goes to the full matcher.
     unfiltered: Vec<String>,
-    fragments: Vec<String>,
     /// Each code's destinations, as a bit set (see [`DESTINATIONS`]).
     dest: Vec<u8>,
     /// Chinese and Korean phrases without spaces, for the whole-phrase check in one pass;
@@ -178,6 +179,19 @@ pub struct Matcher {
     /// marketplace, Partner Center (see [`CONTEXT`]).
     context: PatternSet,
     dest_bits: Vec<u8>,
+}
+
+/// What only the prefilter needs, serialized apart from the rest so that `explain` does not
+/// load it.
+#[derive(Default, Serialize, Deserialize)]
+pub(crate) struct Bulk {
+    literals: Vec<String>,
+    /// The second stage of the prefilter: every literal of every signature, with what a hit
+    /// proves (see [`Matcher::confirm`]).
+    confirm_strings: Vec<String>,
+    confirm_targets: Vec<Vec<Confirm>>,
+    /// The decisive anchors.
+    fragments: Vec<String>,
 }
 
 /// Destination names of the catalog, in bit order, and words naming each in a text.
@@ -729,6 +743,7 @@ impl Matcher {
         }
         let weight = |df: usize| (df.max(1) as f32).powf(-0.7);
 
+        let mut bulk = Bulk::default();
         let mut m = Matcher {
             codes,
             phrases: Vec::new(),
@@ -738,12 +753,10 @@ impl Matcher {
             words: FxHashMap::default(),
             bigrams: FxHashMap::default(),
             pre_ac: OnceLock::new(),
-            literals: Vec::new(),
+            bulk: OnceLock::new(),
+            bulk_src: &[],
             confirm_ac: OnceLock::new(),
-            confirm_strings: Vec::new(),
-            confirm_targets: Vec::new(),
             unfiltered: Vec::new(),
-            fragments: Vec::new(),
             dest: entries
                 .iter()
                 .map(|e| {
@@ -801,7 +814,7 @@ impl Matcher {
                 code: r.code,
                 lang: r.lang,
                 cjk: false,
-                tokens: Vec::new(),
+                tokens: "".into(),
                 compact: String::new(),
                 weights: Vec::new(),
                 total: 0.0,
@@ -844,7 +857,7 @@ impl Matcher {
                     units.push(super::prefilter::compact_literal(w));
                 }
                 p.len = toks.len();
-                p.tokens = toks.into_iter().map(Into::into).collect();
+                p.tokens = toks.join("\0").into();
             }
             p.total = p.weights.iter().sum();
             p.distinctive = units
@@ -889,7 +902,7 @@ impl Matcher {
                 if decisive {
                     confirm.push((super::prefilter::compact_literal(a), Confirm::Pass));
                     literals.insert(super::prefilter::compact_literal(a));
-                    m.fragments.push(a.clone());
+                    bulk.fragments.push(a.clone());
                 }
             }
         }
@@ -978,28 +991,48 @@ impl Matcher {
         literals.remove("");
         let mut literals: Vec<String> = literals.into_iter().collect();
         literals.sort();
-        m.literals = literals;
+        bulk.literals = literals;
         m.unfiltered = unfiltered;
         confirm.retain(|c| !c.0.is_empty());
         confirm.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
         confirm.dedup();
         for (l, t) in confirm {
-            if m.confirm_strings.last() != Some(&l) {
-                m.confirm_strings.push(l);
-                m.confirm_targets.push(Vec::new());
+            if bulk.confirm_strings.last() != Some(&l) {
+                bulk.confirm_strings.push(l);
+                bulk.confirm_targets.push(Vec::new());
             }
-            if let Some(last) = m.confirm_targets.last_mut() {
+            if let Some(last) = bulk.confirm_targets.last_mut() {
                 last.push(t);
             }
         }
-        m.fragments.sort();
-        m.fragments.dedup();
+        bulk.fragments.sort();
+        bulk.fragments.dedup();
+        let _ = m.bulk.set(bulk);
         m
+    }
+
+    /// A matcher compiled ahead of time: its serialized core, and the bytes of its [`Bulk`]
+    /// to load when first asked for.
+    pub(crate) fn with_bulk_from(mut self, bytes: &'static [u8]) -> Matcher {
+        self.bulk_src = bytes;
+        self
+    }
+
+    pub(crate) fn serialize_bulk(&self) -> Vec<u8> {
+        bincode::serialize(self.bulk()).unwrap_or_default()
+    }
+
+    /// The part serialized apart (see [`Bulk`]).
+    fn bulk(&self) -> &Bulk {
+        // The file's hash says it was written by this very code, and a test loads it whole;
+        // were it unreadable all the same, no literals means no prefilter (see `prefilter`).
+        self.bulk
+            .get_or_init(|| bincode::deserialize(self.bulk_src).unwrap_or_default())
     }
 
     /// The decisive anchors, normalized (for benchmarks comparing with `grep -F`).
     pub fn anchors(&self) -> &[String] {
-        &self.fragments
+        &self.bulk().fragments
     }
 
     /// Every code found in `text`, best first.
@@ -1031,7 +1064,7 @@ impl Matcher {
 
     /// Whether a compact key holds a prefilter literal, and passes [`Matcher::confirm`].
     pub(crate) fn literal_in(&self, compact: &[u8]) -> bool {
-        if !self.unfiltered.is_empty() {
+        if self.prefilter().is_none() {
             return true;
         }
         let mut buf = compact.to_vec();
@@ -1053,7 +1086,7 @@ impl Matcher {
             AhoCorasickBuilder::new()
                 .match_kind(MatchKind::Standard)
                 .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-                .build(&self.confirm_strings)
+                .build(&self.bulk().confirm_strings)
                 .ok()
         });
         let Some(ac) = ac else {
@@ -1061,7 +1094,7 @@ impl Matcher {
         };
         let mut seen: Vec<(u32, u8)> = Vec::new();
         for m in ac.find_overlapping_iter(compact) {
-            for t in &self.confirm_targets[m.pattern().as_usize()] {
+            for t in &self.bulk().confirm_targets[m.pattern().as_usize()] {
                 match *t {
                     Confirm::Pass => return true,
                     Confirm::Group { rule, group } => {
@@ -1094,7 +1127,8 @@ impl Matcher {
     /// The prefilter's automaton, for scanning many records' compact keys at once; `None`
     /// when every record must be matched (see [`Matcher::unfiltered`]).
     pub(crate) fn prefilter(&self) -> Option<&GramFilter> {
-        if !self.unfiltered.is_empty() {
+        // No literals at all (a part that did not load): nothing can be ruled out.
+        if !self.unfiltered.is_empty() || self.bulk().literals.is_empty() {
             return None;
         }
         self.pre_ac()
@@ -1115,7 +1149,7 @@ impl Matcher {
                         *seen.entry(u32::from_le_bytes([w[0], w[1], w[2], w[3]])).or_default() += 1;
                     }
                 }
-                GramFilter::build(&self.literals, &|w| seen.get(&w).copied().unwrap_or(0))
+                GramFilter::build(&self.bulk().literals, &|w| seen.get(&w).copied().unwrap_or(0))
             })
             .as_ref()
     }
@@ -1136,7 +1170,7 @@ impl Matcher {
 
     /// The prefilter's literals.
     pub fn literals(&self) -> &[String] {
-        &self.literals
+        &self.bulk().literals
     }
 
     /// Signatures the prefilter cannot express (should be none: a test checks).
@@ -1545,16 +1579,20 @@ fn partial_possible(p: &Phrase, covered: f32) -> bool {
 
 /// The whole phrase in order, allowing up to [`GAP`] extra tokens between its words:
 /// the first and last token index.
-fn whole_phrase(key: &str, toks: &[Tok], words: &[Box<str>]) -> Option<(usize, usize)> {
-    let first = words.first()?;
+fn whole_phrase(key: &str, toks: &[Tok], words: &str) -> Option<(usize, usize)> {
+    if words.is_empty() {
+        return None;
+    }
+    let mut split = words.split('\0');
+    let first = split.next()?;
     'start: for i in 0..toks.len() {
-        if &key[toks[i].start..toks[i].end] != &**first {
+        if &key[toks[i].start..toks[i].end] != first {
             continue;
         }
         let mut j = i;
-        for w in &words[1..] {
+        for w in words.split('\0').skip(1) {
             let found = (j + 1..(j + 2 + GAP).min(toks.len()))
-                .find(|&k| &key[toks[k].start..toks[k].end] == &**w);
+                .find(|&k| &key[toks[k].start..toks[k].end] == w);
             match found {
                 Some(k) => j = k,
                 None => continue 'start,

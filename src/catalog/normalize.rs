@@ -414,10 +414,42 @@ fn placeholder_regex() -> &'static Regex {
     })
 }
 
+/// Whether [`placeholder_regex`] can match `key`: each of its alternatives starts, at a word
+/// boundary, with a word of a shape checked here (a word being a maximal run of ASCII
+/// letters, digits and `_`, as `\b` under `(?-u)` sees it): 8 hex digits then `-` (a GUID),
+/// 4 digits then `-` (a date), 1 to 3 digits then `:` (a time), or 16 hex digits or more
+/// (an id). Most texts have none, and then the regex is neither compiled nor run.
+fn may_hold_placeholder(key: &[u8]) -> bool {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut i = 0;
+    while i < key.len() {
+        if !word(key[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < key.len() && word(key[i]) {
+            i += 1;
+        }
+        let w = &key[start..i];
+        let next = key.get(i).copied();
+        let hex = w.iter().all(u8::is_ascii_hexdigit);
+        let digits = w.iter().all(u8::is_ascii_digit);
+        if (hex && w.len() >= 16)
+            || (hex && w.len() == 8 && next == Some(b'-'))
+            || (digits && w.len() == 4 && next == Some(b'-'))
+            || (digits && w.len() <= 3 && next == Some(b':'))
+        {
+            return true;
+        }
+    }
+    false
+}
+
 /// Replaces the variable parts of a message by placeholder characters.
 fn placeholders(n: &mut Normalized) {
-    // Cheap check first: every variable part holds a digit.
-    if !n.key.bytes().any(|b| b.is_ascii_digit()) {
+    // Cheap check first (and no regex to compile for most texts, see `may_hold_placeholder`).
+    if !may_hold_placeholder(n.key.as_bytes()) {
         return;
     }
     let re = placeholder_regex();
@@ -455,6 +487,31 @@ fn placeholders(n: &mut Normalized) {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        /// The shortcut never skips a text the regex would change.
+        #[test]
+        fn the_placeholder_shortcut_is_sound(key in "[0-9a-fz_:. t-]{0,50}") {
+            if placeholder_regex().is_match(&key) {
+                prop_assert!(may_hold_placeholder(key.as_bytes()), "{key}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_placeholder_shortcut_sees_each_shape() {
+        for key in [
+            "id 0f8fad5b-d9cb-469f-a165-70867728950e",
+            "at 2024-05-01 10:22",
+            "after 00:02:00",
+            "trace 9f3c2a7b4e1d0c8a9f3c",
+        ] {
+            assert!(may_hold_placeholder(key.as_bytes()), "{key}");
+            assert!(placeholder_regex().is_match(key), "{key}");
+        }
+        assert!(!may_hold_placeholder(b"aadsts7000215: invalid client secret"));
+        assert!(!may_hold_placeholder(b"ticket t-00154416 and 0x80040220"));
+    }
 
     #[test]
     fn survives_what_tickets_do() {

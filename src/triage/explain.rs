@@ -38,7 +38,7 @@ pub fn run(args: ExplainArgs, app: &mut App) -> anyhow::Result<Exit> {
     } else {
         args.input.join(" ")
     };
-    text_matches(Catalog::get(), &text, format, app)
+    text_matches(&text, format, app)
 }
 
 /// `LC4021`, `lc40`: meant as a code, but not one. Byte-safe: pasted text often starts with
@@ -127,7 +127,6 @@ fn read_stdin(app: &mut App) -> anyhow::Result<String> {
 }
 
 fn text_matches(
-    catalog: &Catalog,
     text: &str,
     format: TextFormat,
     app: &mut App,
@@ -142,11 +141,15 @@ fn text_matches(
         text
     };
     let matches = match_text(text);
+    // Only the pages of the codes found: parsing the whole catalog would cost more than the
+    // match itself.
+    let pages: Vec<_> = matches.iter().map(|m| crate::catalog::page(&m.code)).collect();
     match format {
         TextFormat::Json => {
             let list: Vec<Value> = matches
                 .iter()
-                .map(|m| render::match_json(m, catalog.entry(&m.code), app.lang))
+                .zip(&pages)
+                .map(|(m, e)| render::match_json(m, e.as_ref(), app.lang))
                 .collect();
             render::write_json(app.out, &render::envelope("matches", Value::Array(list)))?;
         }
@@ -154,7 +157,7 @@ fn text_matches(
             writeln!(app.out, "no confident match")?;
             app.note("hint: paste the error message itself or its code (AADSTS…, 0x8004…); `leadcheck catalog` lists every code")?;
         }
-        TextFormat::Human => render::matches_human(app.out, &matches, catalog, app.lang)?,
+        TextFormat::Human => render::matches_human(app.out, &matches, &pages, app.lang)?,
     }
     Ok(if matches.is_empty() {
         Exit::Findings

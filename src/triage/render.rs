@@ -2,7 +2,7 @@
 //! envelope, catalog pages and text matches, in human and JSON form.
 
 use crate::catalog::matcher::Match;
-use crate::catalog::{Catalog, Entry};
+use crate::catalog::Entry;
 use crate::lang::Lang;
 use crate::secret::redact;
 use crate::term::sanitize;
@@ -223,7 +223,7 @@ pub fn entry_human(out: &mut dyn Write, e: &Entry, lang: Lang) -> io::Result<()>
 pub fn matches_human(
     out: &mut dyn Write,
     matches: &[Match],
-    catalog: &Catalog,
+    pages: &[Option<Entry>],
     lang: Lang,
 ) -> io::Result<()> {
     let l = labels(lang);
@@ -240,7 +240,7 @@ pub fn matches_human(
         if i > 0 {
             writeln!(out)?;
         }
-        let e = catalog.entry(&m.code);
+        let e = pages.get(i).and_then(Option::as_ref);
         let title = e.map(|e| e.title(lang)).unwrap_or("");
         writeln!(out, "{}  {}", m.code.bold().yellow(), title.bold())?;
         writeln!(

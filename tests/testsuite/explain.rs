@@ -277,7 +277,8 @@ fn snapshot_text_match() {
         matched: "Sample\x1b[31m failure password=hunter2".into(),
     };
     let mut human = Vec::new();
-    render::matches_human(&mut human, std::slice::from_ref(&m), &cat, Lang::En).unwrap();
+    let pages = [cat.entry("LC900").cloned()];
+    render::matches_human(&mut human, std::slice::from_ref(&m), &pages, Lang::En).unwrap();
     insta::assert_snapshot!("match_human", String::from_utf8(human).unwrap());
     let json = render::envelope(
         "matches",
