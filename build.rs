@@ -43,7 +43,7 @@ fn main() {
 
 /// A hash (FNV-1a, 64 bits) of everything the compiled matcher (`catalog/matcher.bin`)
 /// depends on: the catalog, the code that builds and serializes the matcher, and the locked
-/// dependency versions (the Unicode tables of normalization). When it differs from the hash
+/// versions of the dependencies that shape it. When it differs from the hash
 /// stored in the file, leadcheck builds the matcher at run time instead, and a test says
 /// how to write the file again.
 fn source_hash(root: &Path, catalog: &[std::path::PathBuf]) -> u64 {
@@ -62,7 +62,6 @@ fn source_hash(root: &Path, catalog: &[std::path::PathBuf]) -> u64 {
         "src/catalog/grams.rs",
         "src/catalog/mod.rs",
         "src/lang.rs",
-        "Cargo.lock",
     ];
     let mut paths: Vec<std::path::PathBuf> = catalog.to_vec();
     paths.extend(code.iter().map(|c| root.join(c)));
@@ -72,6 +71,22 @@ fn source_hash(root: &Path, catalog: &[std::path::PathBuf]) -> u64 {
         // Line endings as checked out must not matter.
         let text = fs::read(p).unwrap_or_default();
         feed(&text.into_iter().filter(|&b| b != b'\r').collect::<Vec<u8>>());
+    }
+    // Of the locked dependencies, those that decide what the file holds: normalization's
+    // tables and regexes, the encoding, the order of hashed maps. Not the others: adding an
+    // unrelated crate must not make the file stale.
+    let lock = root.join("Cargo.lock");
+    println!("cargo:rerun-if-changed={}", lock.display());
+    let lock = fs::read_to_string(lock).unwrap_or_default();
+    let relevant = ["unicode-normalization", "regex", "regex-automata", "regex-syntax", "bincode", "serde", "rustc-hash"];
+    for block in lock.split("[[package]]") {
+        let name = block
+            .lines()
+            .find_map(|l| l.strip_prefix("name = "))
+            .map(|n| n.trim_matches('"'));
+        if name.is_some_and(|n| relevant.contains(&n)) {
+            feed(block.replace('\r', "").as_bytes());
+        }
     }
     h
 }

@@ -133,6 +133,33 @@ impl GramFilter {
         None
     }
 
+    /// Calls `f(literal)` for every occurrence of every literal in `buf` (which ends with a
+    /// line feed, as for [`GramFilter::find`]), until `f` returns false.
+    pub fn each(&self, buf: &[u8], mut f: impl FnMut(usize) -> bool) {
+        if buf.len() < 4 {
+            return;
+        }
+        for i in 0..=buf.len() - 4 {
+            let w = window(buf, i);
+            let s = slot(w);
+            if self.bits[s >> 6] >> (s & 63) & 1 == 0 {
+                continue;
+            }
+            let Some(&(a, b)) = self.index.get(&w) else {
+                continue;
+            };
+            for &(li, off) in &self.entries[a as usize..b as usize] {
+                let lit = &self.literals[li as usize];
+                let hit = i
+                    .checked_sub(off as usize)
+                    .is_some_and(|start| buf[start..].starts_with(lit));
+                if hit && !f(li as usize) {
+                    return;
+                }
+            }
+        }
+    }
+
     #[cold]
     fn verify(&self, buf: &[u8], i: usize, w: u32) -> Option<usize> {
         let &(a, b) = self.index.get(&w)?;
@@ -170,6 +197,18 @@ mod tests {
         assert_eq!(f.find("사용자역할이\n".as_bytes(), 0), Some(9));
         assert_eq!(f.find(b"noleadhere\nleads\n", 0), Some(11));
         assert_eq!(f.find(b"noleadhere\nleads\n", 12), None);
+    }
+
+    #[test]
+    fn each_occurrence_once() {
+        let f = GramFilter::build(&lits(&["abc", "bcd", "abcdef"]), &|_| 0).unwrap();
+        let mut seen = Vec::new();
+        f.each(b"xabcdefabc\n", |l| {
+            seen.push(l);
+            true
+        });
+        seen.sort();
+        assert_eq!(seen, [0, 0, 1, 2]);
     }
 
     #[test]

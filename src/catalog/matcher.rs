@@ -162,7 +162,7 @@ pub struct Matcher {
     #[serde(skip)]
     bulk_src: &'static [u8],
     #[serde(skip)]
-    confirm_ac: OnceLock<Option<AhoCorasick>>,
+    confirm_ac: OnceLock<ConfirmScan>,
     /// Signatures without literals: when any, every record goes to the full matcher.
     unfiltered: Vec<String>,
     /// Each code's destinations, as a bit set (see [`DESTINATIONS`]).
@@ -179,6 +179,14 @@ pub struct Matcher {
     /// marketplace, Partner Center (see [`CONTEXT`]).
     context: PatternSet,
     dest_bits: Vec<u8>,
+}
+
+/// How [`Matcher::confirm`] finds its literals.
+enum ConfirmScan {
+    Grams(GramFilter),
+    Automaton(AhoCorasick),
+    /// No automaton could be built: every record passes.
+    Nothing,
 }
 
 /// What only the prefilter needs, serialized apart from the rest so that `explain` does not
@@ -1069,7 +1077,7 @@ impl Matcher {
         }
         let mut buf = compact.to_vec();
         buf.push(b'\n');
-        self.pre_ac().is_some_and(|f| f.find(&buf, 0).is_some()) && self.confirm(compact)
+        self.pre_ac().is_some_and(|f| f.find(&buf, 0).is_some()) && self.confirm(&buf)
     }
 
     /// The prefilter's second stage, for a compact key in which the first found a literal.
@@ -1079,24 +1087,27 @@ impl Matcher {
     /// a distinctive phrase's literal, a context cue) or every group of some rule has a hit.
     /// A rule matches only when each group has an alternative in the key, and each
     /// alternative in the key is, compacted, in the compact key: so this is sound too.
+    /// `compact` ends with the record's line feed (a literal at its very end needs it).
     pub fn confirm(&self, compact: &[u8]) -> bool {
-        let ac = self.confirm_ac.get_or_init(|| {
-            // Only records the first stage flagged come here, a few percent: an NFA is
-            // enough, and builds in a fraction of a DFA's time.
-            AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-                .build(&self.bulk().confirm_strings)
-                .ok()
+        let scan = self.confirm_ac.get_or_init(|| {
+            let strings = &self.bulk().confirm_strings;
+            // Windows, as the first stage; an automaton if some string is too short for one.
+            match GramFilter::build(strings, &|_| 0) {
+                Some(g) => ConfirmScan::Grams(g),
+                None => AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                    .build(strings)
+                    .map_or(ConfirmScan::Nothing, ConfirmScan::Automaton),
+            }
         });
-        let Some(ac) = ac else {
-            return true;
-        };
         let mut seen: Vec<(u32, u8)> = Vec::new();
-        for m in ac.find_overlapping_iter(compact) {
-            for t in &self.bulk().confirm_targets[m.pattern().as_usize()] {
+        let mut passed = false;
+        // Whether the literal `li` completes what a signature needs; false to stop.
+        let mut hit = |li: usize| {
+            for t in &self.bulk().confirm_targets[li] {
                 match *t {
-                    Confirm::Pass => return true,
+                    Confirm::Pass => passed = true,
                     Confirm::Group { rule, group } => {
                         let r = &self.rules[rule as usize];
                         let mask = match seen.iter_mut().find(|s| s.0 == rule) {
@@ -1115,13 +1126,28 @@ impl Matcher {
                             (1u8 << r.groups) - 1
                         };
                         if (mask | r.free) & all == all {
-                            return true;
+                            passed = true;
                         }
                     }
                 }
+                if passed {
+                    return false;
+                }
             }
+            true
+        };
+        match scan {
+            ConfirmScan::Grams(g) => g.each(compact, hit),
+            ConfirmScan::Automaton(ac) => {
+                for m in ac.find_overlapping_iter(compact) {
+                    if !hit(m.pattern().as_usize()) {
+                        break;
+                    }
+                }
+            }
+            ConfirmScan::Nothing => return true,
         }
-        false
+        passed
     }
 
     /// The prefilter's automaton, for scanning many records' compact keys at once; `None`

@@ -71,6 +71,14 @@ impl Folder {
     /// a tag): then F says nothing and the text must go to the full matcher.
     pub fn compact(&mut self, text: &str, out: &mut Vec<u8>) -> bool {
         let bytes = text.as_bytes();
+        // Most records are all ASCII (a check that runs a word at a time): one pass.
+        if bytes.is_ascii() {
+            let at = out.len();
+            out.resize(at + bytes.len(), 0);
+            let j = ascii_run(bytes, &mut out[at..]);
+            out.truncate(at + j);
+            return plain_ascii(bytes, None);
+        }
         let mut plain = true;
         let mut i = 0;
         while i < bytes.len() {
@@ -84,13 +92,7 @@ impl Folder {
                 let run = &bytes[start..i];
                 let at = out.len();
                 out.resize(at + run.len(), 0);
-                let dst = &mut out[at..];
-                let mut j = 0;
-                for &b in run {
-                    let m = ASCII[b as usize];
-                    dst[j] = m;
-                    j += (m != 0) as usize;
-                }
+                let j = ascii_run(run, &mut out[at..]);
                 out.truncate(at + j);
                 if plain && !plain_ascii(run, bytes.get(i).copied()) {
                     plain = false;
@@ -133,6 +135,20 @@ impl Folder {
         let (off, len) = ((e >> 8) as usize, ((e >> 1) & 0x7f) as usize);
         out.extend_from_slice(&self.pool[off..off + len]);
     }
+}
+
+/// Writes the compact form of a run of ASCII to `dst` (as long as the run), returning its
+/// length: a table lookup per byte, without a branch (a dropped byte is overwritten by the
+/// next one).
+#[inline]
+fn ascii_run(run: &[u8], dst: &mut [u8]) -> usize {
+    let mut j = 0;
+    for &b in run {
+        let m = ASCII[b as usize & 0x7f];
+        dst[j] = m;
+        j += (m != 0) as usize;
+    }
+    j
 }
 
 /// Whether a run of ASCII holds nothing the normalizer treats in context: an escape, an
