@@ -58,11 +58,17 @@ impl PatternSet {
     fn automaton(&self) -> Option<&AhoCorasick> {
         self.ac
             .get_or_init(|| {
-                // A contiguous NFA: quick to build, compact, and quick enough for the few
-                // percent of a triage's records that reach the full matcher.
+                // A few hundred patterns: a DFA, small and the fastest to search. Thousands: a
+                // contiguous NFA, quick to build and compact (a DFA would take tens of MiB),
+                // quick enough for the few percent of a triage's records that get here.
+                let kind = if self.strings.len() <= 256 {
+                    AhoCorasickKind::DFA
+                } else {
+                    AhoCorasickKind::ContiguousNFA
+                };
                 AhoCorasickBuilder::new()
                     .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::ContiguousNFA))
+                    .kind(Some(kind))
                     .build(&self.strings)
                     .ok()
             })
