@@ -41,6 +41,9 @@ pub struct Batch {
     pub warnings: Vec<String>,
     /// Where the text buffer goes back to when the batch is dropped.
     home: Option<Pool>,
+    /// Whole lines not split yet: the worker splits and checks them (see [`Batch::split`]),
+    /// so that the reader, alone on its thread, only reads.
+    raw: Option<Vec<u8>>,
 }
 
 impl Drop for Batch {
@@ -72,6 +75,16 @@ impl Batch {
 
     pub fn is_empty(&self) -> bool {
         self.meta.is_empty()
+    }
+
+    /// Splits the raw lines a [`LineChunks`] read into records (on a worker).
+    fn split(&mut self) {
+        if let Some(raw) = self.raw.take() {
+            let mut b = lines_batch(raw);
+            b.home = self.home.take();
+            b.warnings = std::mem::take(&mut self.warnings);
+            *self = b;
+        }
     }
 
     fn record(&self, i: usize) -> &str {
@@ -187,7 +200,8 @@ impl Source for LineChunks {
         };
         self.carry.extend_from_slice(&buf[cut..]);
         buf.truncate(cut);
-        let mut b = lines_batch(buf);
+        let mut b = Batch::default();
+        b.raw = Some(buf);
         b.home = Some(Arc::clone(&self.pool));
         Ok(Some(b))
     }
@@ -362,6 +376,7 @@ fn work(matcher: &Matcher, rx: &Mutex<Receiver<(u64, Batch)>>, tx: SyncSender<(u
         };
         let Ok((seq, batch)) = next else { return };
         let mut batch = batch;
+        batch.split();
         let (codes, candidates) = classify(matcher, &batch, &mut scratch);
         let done = Done {
             codes,
