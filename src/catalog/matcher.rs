@@ -1016,6 +1016,7 @@ impl Matcher {
         bulk.fragments.sort();
         bulk.fragments.dedup();
         let _ = m.bulk.set(bulk);
+        debug_assert!(m.phrases.len() < 1 << 24, "phrase numbers must fit a Hit");
         m
     }
 
@@ -1325,18 +1326,18 @@ impl Matcher {
         // Latin phrases. Hits are (phrase, position, slot), sorted: each phrase's hits are
         // then one run in position order, with no map per text.
         let toks = tokenize(key);
-        let mut unit_hits: Vec<(u32, usize, u16)> = Vec::new();
+        let mut unit_hits: Vec<Hit> = Vec::new();
         for (ti, t) in toks.iter().enumerate() {
             if let Some(list) = self.words.get(&key[t.start..t.end]) {
-                unit_hits.extend(list.iter().map(|&(p, slot)| (p, ti, slot)));
+                unit_hits.extend(list.iter().map(|&(p, slot)| Hit::new(p, ti, slot)));
             }
         }
         unit_hits.sort_unstable();
         let mut pos_slots: Vec<(usize, u16)> = Vec::new();
-        for run in unit_hits.chunk_by(|a, b| a.0 == b.0) {
-            let p = &self.phrases[run[0].0 as usize];
+        for run in unit_hits.chunk_by(|a, b| a.phrase() == b.phrase()) {
+            let p = &self.phrases[run[0].phrase() as usize];
             let tok_span = |a: usize, b: usize| (toks[a].start, toks[b].end);
-            let (present, covered) = coverage(run.iter().map(|h| h.2), &p.weights);
+            let (present, covered) = coverage(run.iter().map(|h| h.slot()), &p.weights);
             let whole_counts = context || decides_alone(p);
             if whole_counts && present == p.weights.len() {
                 if let Some((a, b)) = whole_phrase(key, &toks, &p.tokens) {
@@ -1353,7 +1354,7 @@ impl Matcher {
                 continue;
             }
             pos_slots.clear();
-            pos_slots.extend(run.iter().map(|h| (h.1, h.2)));
+            pos_slots.extend(run.iter().map(|h| (h.pos(), h.slot())));
             if let Some((share, a, b)) = best_window(&pos_slots, &p.weights, p.len * 2 + 6) {
                 if let Some(conf) = weak_conf(p, share) {
                     ev.push(Evidence {
@@ -1377,10 +1378,10 @@ impl Matcher {
                 off += c.len_utf8();
             }
             char_byte.push(off);
-            let mut cjk_hits: Vec<(u32, usize, u16)> = Vec::new();
+            let mut cjk_hits: Vec<Hit> = Vec::new();
             for (i, w) in chars.windows(2).enumerate() {
                 if let Some(list) = self.bigrams.get(&(w[0], w[1])) {
-                    cjk_hits.extend(list.iter().map(|&(p, slot)| (p, i, slot)));
+                    cjk_hits.extend(list.iter().map(|&(p, slot)| Hit::new(p, i, slot)));
                 }
             }
             cjk_hits.sort_unstable();
@@ -1405,8 +1406,8 @@ impl Matcher {
                             .map_or(1, |c| c.len_utf8()),
                 )
             };
-            for run in cjk_hits.chunk_by(|a, b| a.0 == b.0) {
-                let pi = run[0].0;
+            for run in cjk_hits.chunk_by(|a, b| a.phrase() == b.phrase()) {
+                let pi = run[0].phrase();
                 let p = &self.phrases[pi as usize];
                 let whole_counts = context || decides_alone(p);
                 if let Some(&(_, bi)) = whole.iter().find(|w| whole_counts && w.0 == pi) {
@@ -1420,12 +1421,12 @@ impl Matcher {
                     });
                     continue;
                 }
-                if !context || !partial_possible(p, coverage(run.iter().map(|h| h.2), &p.weights).1)
+                if !context || !partial_possible(p, coverage(run.iter().map(|h| h.slot()), &p.weights).1)
                 {
                     continue;
                 }
                 pos_slots.clear();
-                pos_slots.extend(run.iter().map(|h| (h.1, h.2)));
+                pos_slots.extend(run.iter().map(|h| (h.pos(), h.slot())));
                 if let Some((share, a, b)) = best_window(&pos_slots, &p.weights, p.len * 2 + 4) {
                     if let Some(conf) = weak_conf(p, share) {
                         ev.push(Evidence {
@@ -1536,6 +1537,32 @@ impl Matcher {
                 }
             })
             .collect()
+    }
+}
+
+/// A phrase unit found in a text, packed in one integer so that sorting the hits sorts plain
+/// numbers: phrase (24 bits), position (24 bits), slot (16 bits), in that order of
+/// significance, as a tuple of the three would sort. Texts are at most a MiB (fewer than
+/// 2^20 tokens) and the catalog has far fewer than 2^24 phrases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Hit(u64);
+
+impl Hit {
+    fn new(phrase: u32, pos: usize, slot: u16) -> Hit {
+        let pos = pos.min(0xff_ffff) as u64;
+        Hit(((phrase & 0xff_ffff) as u64) << 40 | pos << 16 | slot as u64)
+    }
+
+    fn phrase(self) -> u32 {
+        (self.0 >> 40) as u32
+    }
+
+    fn pos(self) -> usize {
+        ((self.0 >> 16) & 0xff_ffff) as usize
+    }
+
+    fn slot(self) -> u16 {
+        self.0 as u16
     }
 }
 
