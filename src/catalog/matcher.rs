@@ -132,7 +132,8 @@ struct Rule {
     code: u16,
     lang: TextLang,
     groups: u8,
-    /// Groups the prefilter cannot check (an alternative without letters or digits).
+    /// Groups the prefilter cannot check (an alternative without letters or digits, or too
+    /// short for its windows: under three bytes compacted): counted as present.
     free: u8,
 }
 
@@ -654,7 +655,8 @@ fn rule_literals(groups: &[Vec<String>], covered: &dyn Fn(&str) -> bool) -> Opti
                 .filter(|l| !covered(l))
                 .collect::<Vec<_>>()
         })
-        .filter(|g| g.iter().all(|l| !l.is_empty()))
+        // Literals of three bytes at least: the prefilter finds them by 4-byte windows.
+        .filter(|g| g.iter().all(|l| l.len() >= 3))
         .min_by(|a, b| {
             let cost = |g: &Vec<String>| g.iter().map(|l| literal_cost(l)).sum::<f32>();
             cost(a).total_cmp(&cost(b))
@@ -944,7 +946,9 @@ impl Matcher {
                     for (gi, group) in groups.iter().enumerate() {
                         for alt in group {
                             let l = super::prefilter::compact_literal(alt.trim());
-                            if l.is_empty() {
+                            // Too short for the prefilter's 4-byte windows (see
+                            // `super::grams`): the group counts as present.
+                            if l.len() < 3 {
                                 free |= 1 << gi;
                             } else if !covered(&l) {
                                 confirm.push((
@@ -1950,6 +1954,16 @@ ko-KR = ["사용자에게 할당된 역할이 없습니다"]"#,
         assert!(codes(&m, "LastCRMError").is_empty());
         assert!(codes(&m, "The lead time for delivery of the table is two weeks.").is_empty());
         assert!(codes(&m, "AADSTS501260 is not a code").is_empty());
+    }
+
+    /// Both stages of the prefilter run on windows for the real catalog: no literal is too
+    /// short (a short one would silently bring back the slow automaton).
+    #[test]
+    fn the_catalog_prefilter_runs_on_windows() {
+        let m = Matcher::build(Catalog::get().entries());
+        assert!(m.prefilter().is_some(), "first stage");
+        m.confirm(b"x\n");
+        assert!(matches!(m.confirm_ac.get(), Some(ConfirmScan::Grams(_))), "second stage");
     }
 
     #[test]
