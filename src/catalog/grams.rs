@@ -14,9 +14,11 @@ use rustc_hash::FxHashMap;
 
 /// log2 of the bits in the window table: 32 KiB, with ~1,500 windows set (1 in 170).
 const BITS: u32 = 18;
+const WORDS: usize = 1 << (BITS - 6);
 
 pub struct GramFilter {
-    bits: Vec<u64>,
+    /// A fixed size, so that indexing it needs no bounds check in the scan.
+    bits: Box<[u64; WORDS]>,
     /// Window -> range of `entries`.
     index: FxHashMap<u32, (u32, u32)>,
     /// (literal, offset of the window in it), grouped by window.
@@ -94,7 +96,7 @@ impl GramFilter {
             }
         }
         let mut f = GramFilter {
-            bits: vec![0; 1 << (BITS - 6)],
+            bits: Box::new([0; WORDS]),
             index: FxHashMap::default(),
             entries: Vec::new(),
             literals: literals.iter().map(|l| l.as_bytes().into()).collect(),
@@ -113,22 +115,17 @@ impl GramFilter {
     /// `None` when there is none). `buf` ends with a line feed and `from` follows one or is 0:
     /// no literal holds a line feed, so none runs past either.
     pub fn find(&self, buf: &[u8], from: usize) -> Option<usize> {
-        if buf.len() < 4 {
-            return None;
-        }
         // A literal starting at i holds its window at i + offset; a window can only be seen
         // at positions where four bytes remain.
-        let last = buf.len() - 4;
-        let mut i = from;
-        while i <= last {
-            let w = window(buf, i);
+        let bits: &[u64; WORDS] = &self.bits;
+        for (k, w) in buf.get(from..)?.windows(4).enumerate() {
+            let w = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
             let s = slot(w);
-            if self.bits[s >> 6] >> (s & 63) & 1 != 0 {
-                if let Some(at) = self.verify(buf, i, w) {
+            if bits[(s >> 6) & (WORDS - 1)] >> (s & 63) & 1 != 0 {
+                if let Some(at) = self.verify(buf, from + k, w) {
                     return Some(at);
                 }
             }
-            i += 1;
         }
         None
     }
@@ -139,10 +136,11 @@ impl GramFilter {
         if buf.len() < 4 {
             return;
         }
-        for i in 0..=buf.len() - 4 {
-            let w = window(buf, i);
+        let bits: &[u64; WORDS] = &self.bits;
+        for (i, w) in buf.windows(4).enumerate() {
+            let w = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
             let s = slot(w);
-            if self.bits[s >> 6] >> (s & 63) & 1 == 0 {
+            if bits[(s >> 6) & (WORDS - 1)] >> (s & 63) & 1 == 0 {
                 continue;
             }
             let Some(&(a, b)) = self.index.get(&w) else {
