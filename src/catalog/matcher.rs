@@ -1209,20 +1209,6 @@ impl Matcher {
         &self.unfiltered
     }
 
-    #[doc(hidden)]
-    pub fn debug_counts(&self, text: &str) -> (usize, usize, usize) {
-        let n = normalize::normalize_mapped(text);
-        let key = n.key.as_str();
-        let toks = tokenize(key);
-        let units: usize = toks.iter().filter_map(|t| self.words.get(&key[t.start..t.end])).map(|l| l.len()).sum();
-        let mut alts = 0;
-        self.keys.each(key, |_, _, _| {
-            alts += 1;
-            true
-        });
-        (toks.len(), units, alts)
-    }
-
     /// Every piece of evidence found in `text`, for debugging the catalog's signatures.
     #[doc(hidden)]
     pub fn evidence(&self, text: &str) -> Vec<String> {
