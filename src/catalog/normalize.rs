@@ -188,6 +188,12 @@ impl Builder {
                                 m += 1;
                             }
                         });
+                        // `≮` is `<` + a mark: without the mark it would be markup, which
+                        // a second pass removes. Such a character stays whole.
+                        if parts[..m].iter().any(|d| d.is_ascii() && !d.is_ascii_alphanumeric()) {
+                            self.emit(k, from);
+                            continue;
+                        }
                         for &d in &parts[..m] {
                             // `ǿ` decomposes to `ø` + accent: fold the base letter too, so
                             // folding twice changes nothing.
@@ -544,6 +550,10 @@ mod tests {
             fold("Uzytkownik nie ma uprawnien")
         );
         assert_eq!(fold("Błąd łączenia"), "blad laczenia");
+        // A mark on markup stays (folding twice must change nothing).
+        for t in ["≮", "a≮b", "x ≯ y", "≠"] {
+            assert_eq!(fold(&fold(t)), fold(t), "{t}");
+        }
         assert_eq!(fold("não há usuário"), "nao ha usuario");
         assert_eq!(normalize("não"), "não");
         assert_eq!(normalize("na\u{303}o"), "não");
