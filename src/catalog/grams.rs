@@ -67,8 +67,44 @@ impl GramFilter {
     /// window occurs in text like the tickets' (the catalog's own prose): it breaks the
     /// choice between windows of equally rare bytes.
     pub fn build(literals: &[String], seen: &dyn Fn(u32) -> u32) -> Option<GramFilter> {
+        GramFilter::with_offsets(literals, &GramFilter::choose(literals, seen)?)
+    }
+
+    /// Where each literal's window starts (its rarest): what [`GramFilter::build`] decides,
+    /// computed ahead of time for the catalog (counting the windows of its prose takes tens
+    /// of milliseconds). `None` when a literal is shorter than three bytes.
+    pub fn choose(literals: &[String], seen: &dyn Fn(u32) -> u32) -> Option<Vec<u32>> {
+        literals
+            .iter()
+            .map(|lit| {
+                let b = lit.as_bytes();
+                match b.len() {
+                    0..=2 => None,
+                    // No window of its own (see `with_offsets`).
+                    3 => Some(0),
+                    n => {
+                        let score = |i: usize| {
+                            let p: f64 =
+                                b[i..i + 4].iter().map(|&x| byte_weight(x) / 100.0).product();
+                            p * (1.0 + seen(window(b, i)) as f64)
+                        };
+                        (0..=n - 4)
+                            .min_by(|&x, &y| score(x).total_cmp(&score(y)))
+                            .map(|i| i as u32)
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// The filter for `literals` with their windows at `offsets` (from [`GramFilter::choose`]).
+    /// `None` when a literal is shorter than three bytes or an offset does not fit it.
+    pub fn with_offsets(literals: &[String], offsets: &[u32]) -> Option<GramFilter> {
+        if offsets.len() != literals.len() {
+            return None;
+        }
         let mut by_window: FxHashMap<u32, Vec<(u32, u32)>> = FxHashMap::default();
-        for (li, lit) in literals.iter().enumerate() {
+        for (li, (lit, &off)) in literals.iter().zip(offsets).enumerate() {
             let b = lit.as_bytes();
             match b.len() {
                 0..=2 => return None,
@@ -80,18 +116,15 @@ impl GramFilter {
                         by_window.entry(w).or_default().push((li as u32, 0));
                     }
                 }
-                _ => {
-                    let score = |i: usize| {
-                        let p: f64 = b[i..i + 4].iter().map(|&x| byte_weight(x) / 100.0).product();
-                        p * (1.0 + seen(window(b, i)) as f64)
-                    };
-                    let best = (0..=b.len() - 4)
-                        .min_by(|&x, &y| score(x).total_cmp(&score(y)))
-                        .unwrap_or(0);
+                n => {
+                    let off = off as usize;
+                    if off + 4 > n {
+                        return None;
+                    }
                     by_window
-                        .entry(window(b, best))
+                        .entry(window(b, off))
                         .or_default()
-                        .push((li as u32, best as u32));
+                        .push((li as u32, off as u32));
                 }
             }
         }

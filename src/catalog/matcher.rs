@@ -195,6 +195,8 @@ enum ConfirmScan {
 #[derive(Default, Serialize, Deserialize)]
 pub(crate) struct Bulk {
     literals: Vec<String>,
+    /// Where each literal's window starts (see [`GramFilter::choose`]).
+    windows: Vec<u32>,
     /// The second stage of the prefilter: every literal of every signature, with what a hit
     /// proves (see [`Matcher::confirm`]).
     confirm_strings: Vec<String>,
@@ -643,6 +645,23 @@ fn phrase_literal(p: &Phrase, units: &[String], covered: &dyn Fn(&str) -> bool) 
         .map(|i| units[i].clone())
 }
 
+/// Each prefilter literal's window (see [`GramFilter::choose`]), the rarest judged by how
+/// often it occurs in ordinary prose: the catalog's own pages, in five languages, compacted
+/// as records are.
+fn prefilter_windows(literals: &[String]) -> Option<Vec<u32>> {
+    let mut folder = Folder::new();
+    let mut seen: FxHashMap<u32, u32> = FxHashMap::default();
+    let mut buf = Vec::new();
+    for (_, text) in super::embedded_files() {
+        buf.clear();
+        folder.compact(text, &mut buf);
+        for w in buf.windows(4) {
+            *seen.entry(u32::from_le_bytes([w[0], w[1], w[2], w[3]])).or_default() += 1;
+        }
+    }
+    GramFilter::choose(literals, &|w| seen.get(&w).copied().unwrap_or(0))
+}
+
 /// The literals of a keyword rule: every group must hit, so the alternatives of its
 /// cheapest group. An alternative that holds a context literal costs nothing: the
 /// prefilter looks for that one anyway. `None` when no group can be expressed as literals.
@@ -1003,6 +1022,7 @@ impl Matcher {
         literals.remove("");
         let mut literals: Vec<String> = literals.into_iter().collect();
         literals.sort();
+        bulk.windows = prefilter_windows(&literals).unwrap_or_default();
         bulk.literals = literals;
         m.unfiltered = unfiltered;
         confirm.retain(|c| !c.0.is_empty());
@@ -1167,21 +1187,7 @@ impl Matcher {
 
     fn pre_ac(&self) -> Option<&GramFilter> {
         self.pre_ac
-            .get_or_init(|| {
-                // Which 4-byte windows ordinary prose holds: the catalog's own pages, in
-                // five languages, compacted as records are.
-                let mut folder = Folder::new();
-                let mut seen: FxHashMap<u32, u32> = Default::default();
-                let mut buf = Vec::new();
-                for (_, text) in super::embedded_files() {
-                    buf.clear();
-                    folder.compact(text, &mut buf);
-                    for w in buf.windows(4) {
-                        *seen.entry(u32::from_le_bytes([w[0], w[1], w[2], w[3]])).or_default() += 1;
-                    }
-                }
-                GramFilter::build(&self.bulk().literals, &|w| seen.get(&w).copied().unwrap_or(0))
-            })
+            .get_or_init(|| GramFilter::with_offsets(&self.bulk().literals, &self.bulk().windows))
             .as_ref()
     }
 
