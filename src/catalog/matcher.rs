@@ -1041,6 +1041,7 @@ impl Matcher {
         bulk.fragments.dedup();
         let _ = m.bulk.set(bulk);
         debug_assert!(m.phrases.len() < 1 << 24, "phrase numbers must fit a Hit");
+        debug_assert!(m.rules.len() < 1 << 24, "rule numbers must fit the sort key of hits");
         m
     }
 
@@ -1294,10 +1295,15 @@ impl Matcher {
                 true
             });
         }
-        alt_hits.sort_unstable_by(|a, b| {
-            (a.0, a.1, a.2, a.3)
-                .cmp(&(b.0, b.1, b.2, b.3))
-                .then(a.4.total_cmp(&b.4))
+        // By (rule, start, end, group, specificity), as one integer: specificity is positive,
+        // so its bits order as the number does; offsets fit 32 bits (texts are at most a
+        // MiB) and rule numbers 24 (checked when the matcher is built).
+        alt_hits.sort_unstable_by_key(|a| {
+            (a.0 as u128) << 104
+                | (a.1 as u128 & 0xffff_ffff) << 72
+                | (a.2 as u128 & 0xffff_ffff) << 40
+                | (a.3 as u128) << 32
+                | a.4.to_bits() as u128
         });
         let mut hits: Vec<(usize, usize, u8, f32)> = Vec::new();
         for run in alt_hits.chunk_by(|a, b| a.0 == b.0) {
