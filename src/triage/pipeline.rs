@@ -177,16 +177,19 @@ impl Source for LineChunks {
         buf.reserve(BATCH_BYTES + self.carry.len());
         buf.extend_from_slice(&self.carry);
         self.carry.clear();
-        while buf.len() < BATCH_BYTES && !self.eof {
-            let data = reader::fill(&mut *self.r)?;
-            if data.is_empty() {
-                self.eof = true;
-                break;
+        // Read straight into the batch: a read this large skips the reader's own buffer
+        // once that is empty (one copy from the kernel, not two).
+        let mut filled = buf.len();
+        buf.resize(BATCH_BYTES.max(filled), 0);
+        while filled < BATCH_BYTES && !self.eof {
+            match self.r.read(&mut buf[filled..BATCH_BYTES]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
-            let n = data.len().min(BATCH_BYTES - buf.len());
-            buf.extend_from_slice(&data[..n]);
-            self.r.consume(n);
         }
+        buf.truncate(filled);
         if buf.is_empty() {
             return Ok(None);
         }
