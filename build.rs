@@ -70,7 +70,12 @@ fn source_hash(root: &Path, catalog: &[std::path::PathBuf]) -> u64 {
         feed(p.file_name().unwrap().to_string_lossy().as_bytes());
         // Line endings as checked out must not matter.
         let text = fs::read(p).unwrap_or_default();
-        feed(&text.into_iter().filter(|&b| b != b'\r').collect::<Vec<u8>>());
+        feed(
+            &text
+                .into_iter()
+                .filter(|&b| b != b'\r')
+                .collect::<Vec<u8>>(),
+        );
     }
     // Of the locked dependencies, those that decide what the file holds: normalization's
     // tables and regexes, the encoding, the order of hashed maps. Not the others: adding an
@@ -78,7 +83,15 @@ fn source_hash(root: &Path, catalog: &[std::path::PathBuf]) -> u64 {
     let lock = root.join("Cargo.lock");
     println!("cargo:rerun-if-changed={}", lock.display());
     let lock = fs::read_to_string(lock).unwrap_or_default();
-    let relevant = ["unicode-normalization", "regex", "regex-automata", "regex-syntax", "bincode", "serde", "rustc-hash"];
+    let relevant = [
+        "unicode-normalization",
+        "regex",
+        "regex-automata",
+        "regex-syntax",
+        "bincode",
+        "serde",
+        "rustc-hash",
+    ];
     for block in lock.split("[[package]]") {
         let name = block
             .lines()

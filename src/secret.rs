@@ -57,7 +57,15 @@ fn redact_regex() -> &'static regex::Regex {
 /// makes `ſ` an `s` and `K` (Kelvin) a `k`.
 fn may_hold_secret(text: &str) -> bool {
     const WORDS: [&str; 9] = [
-        "authorization", "bearer", "key", "secret", "token", "pwd", "pass", "sig", "eyj",
+        "authorization",
+        "bearer",
+        "key",
+        "secret",
+        "token",
+        "pwd",
+        "pass",
+        "sig",
+        "eyj",
     ];
     if !text.is_ascii() {
         return true;

@@ -41,7 +41,8 @@ pub fn serialize(m: &Matcher) -> Vec<u8> {
 
 /// Whether the embedded file was current for this build (for tests and `-v`).
 pub fn is_current() -> bool {
-    BLOB.get(..8).is_some_and(|h| h == SOURCE_HASH.to_le_bytes())
+    BLOB.get(..8)
+        .is_some_and(|h| h == SOURCE_HASH.to_le_bytes())
 }
 
 /// The embedded file's bytes (for the test that checks them).

@@ -84,8 +84,10 @@ impl GramFilter {
                     3 => Some(0),
                     n => {
                         let score = |i: usize| {
-                            let p: f64 =
-                                b[i..i + 4].iter().map(|&x| byte_weight(x) / 100.0).product();
+                            let p: f64 = b[i..i + 4]
+                                .iter()
+                                .map(|&x| byte_weight(x) / 100.0)
+                                .product();
                             p * (1.0 + seen(window(b, i)) as f64)
                         };
                         (0..=n - 4)
@@ -219,7 +221,8 @@ mod tests {
 
     #[test]
     fn finds_literals_of_every_length() {
-        let f = GramFilter::build(&lits(&["crm", "leads", "aadsts7000215", "역할이"]), &|_| 0).unwrap();
+        let f =
+            GramFilter::build(&lits(&["crm", "leads", "aadsts7000215", "역할이"]), &|_| 0).unwrap();
         assert_eq!(f.find(b"xxcrm\n", 0), Some(2));
         assert_eq!(f.find(b"crm\n", 0), Some(0));
         assert_eq!(f.find(b"cr\nm\n", 0), None);

@@ -16,8 +16,8 @@
 //! over the raw bytes skips normalization for texts that hold no candidate at all, which is
 //! what keeps `triage` fast on large exports.
 
-use super::normalize::{self, is_placeholder, Normalized};
 use super::grams::GramFilter;
+use super::normalize::{self, is_placeholder, Normalized};
 use super::patterns::PatternSet;
 use super::prefilter::Folder;
 use super::{Catalog, Entry};
@@ -656,7 +656,9 @@ fn prefilter_windows(literals: &[String]) -> Option<Vec<u32>> {
         buf.clear();
         folder.compact(text, &mut buf);
         for w in buf.windows(4) {
-            *seen.entry(u32::from_le_bytes([w[0], w[1], w[2], w[3]])).or_default() += 1;
+            *seen
+                .entry(u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+                .or_default() += 1;
         }
     }
     GramFilter::choose(literals, &|w| seen.get(&w).copied().unwrap_or(0))
@@ -1041,7 +1043,10 @@ impl Matcher {
         bulk.fragments.dedup();
         let _ = m.bulk.set(bulk);
         debug_assert!(m.phrases.len() < 1 << 24, "phrase numbers must fit a Hit");
-        debug_assert!(m.rules.len() < 1 << 24, "rule numbers must fit the sort key of hits");
+        debug_assert!(
+            m.rules.len() < 1 << 24,
+            "rule numbers must fit the sort key of hits"
+        );
         m
     }
 
@@ -1423,7 +1428,8 @@ impl Matcher {
                     });
                     continue;
                 }
-                if !context || !partial_possible(p, coverage(run.iter().map(|h| h.slot()), &p.weights).1)
+                if !context
+                    || !partial_possible(p, coverage(run.iter().map(|h| h.slot()), &p.weights).1)
                 {
                     continue;
                 }
@@ -1961,7 +1967,10 @@ ko-KR = ["사용자에게 할당된 역할이 없습니다"]"#,
         let m = Matcher::build(Catalog::get().entries());
         assert!(m.prefilter().is_some(), "first stage");
         m.confirm(b"x\n");
-        assert!(matches!(m.confirm_ac.get(), Some(ConfirmScan::Grams(_))), "second stage");
+        assert!(
+            matches!(m.confirm_ac.get(), Some(ConfirmScan::Grams(_))),
+            "second stage"
+        );
     }
 
     #[test]

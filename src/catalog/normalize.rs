@@ -190,7 +190,10 @@ impl Builder {
                         });
                         // `≮` is `<` + a mark: without the mark it would be markup, which
                         // a second pass removes. Such a character stays whole.
-                        if parts[..m].iter().any(|d| d.is_ascii() && !d.is_ascii_alphanumeric()) {
+                        if parts[..m]
+                            .iter()
+                            .any(|d| d.is_ascii() && !d.is_ascii_alphanumeric())
+                        {
                             self.emit(k, from);
                             continue;
                         }
@@ -515,7 +518,9 @@ mod tests {
             assert!(may_hold_placeholder(key.as_bytes()), "{key}");
             assert!(placeholder_regex().is_match(key), "{key}");
         }
-        assert!(!may_hold_placeholder(b"aadsts7000215: invalid client secret"));
+        assert!(!may_hold_placeholder(
+            b"aadsts7000215: invalid client secret"
+        ));
         assert!(!may_hold_placeholder(b"ticket t-00154416 and 0x80040220"));
     }
 

@@ -126,11 +126,7 @@ fn read_stdin(app: &mut App) -> anyhow::Result<String> {
     Ok(text)
 }
 
-fn text_matches(
-    text: &str,
-    format: TextFormat,
-    app: &mut App,
-) -> anyhow::Result<Exit> {
+fn text_matches(text: &str, format: TextFormat, app: &mut App) -> anyhow::Result<Exit> {
     let text = if text.len() > MAX_TEXT {
         let mut cut = MAX_TEXT;
         while !text.is_char_boundary(cut) {
@@ -143,7 +139,10 @@ fn text_matches(
     let matches = match_text(text);
     // Only the pages of the codes found: parsing the whole catalog would cost more than the
     // match itself.
-    let pages: Vec<_> = matches.iter().map(|m| crate::catalog::page(&m.code)).collect();
+    let pages: Vec<_> = matches
+        .iter()
+        .map(|m| crate::catalog::page(&m.code))
+        .collect();
     match format {
         TextFormat::Json => {
             let list: Vec<Value> = matches

@@ -173,7 +173,12 @@ impl LineChunks {
 
 impl Source for LineChunks {
     fn next_batch(&mut self) -> io::Result<Option<Batch>> {
-        let mut buf = self.pool.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default();
+        let mut buf = self
+            .pool
+            .lock()
+            .ok()
+            .and_then(|mut p| p.pop())
+            .unwrap_or_default();
         buf.reserve(BATCH_BYTES + self.carry.len());
         buf.extend_from_slice(&self.carry);
         self.carry.clear();

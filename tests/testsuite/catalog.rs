@@ -405,12 +405,20 @@ fn compiled_matcher_is_current() {
     // And it loads into a matcher that answers as the built one does.
     let loaded = compiled::load().expect("the embedded matcher deserializes");
     let built = Matcher::build(Catalog::get().entries());
-    assert_eq!(loaded.literals(), built.literals(), "the part only triage loads");
+    assert_eq!(
+        loaded.literals(),
+        built.literals(),
+        "the part only triage loads"
+    );
     for (_, _, text) in fixture_lines("messages/LC402.txt")
         .into_iter()
         .chain(fixture_lines("messages/ordinary.txt"))
     {
         assert_eq!(loaded.match_text(&text), built.match_text(&text), "{text}");
-        assert_eq!(loaded.might_match(&text), built.might_match(&text), "{text}");
+        assert_eq!(
+            loaded.might_match(&text),
+            built.might_match(&text),
+            "{text}"
+        );
     }
 }
