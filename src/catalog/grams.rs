@@ -150,63 +150,62 @@ impl GramFilter {
     /// `None` when there is none). `buf` ends with a line feed and `from` follows one or is 0:
     /// no literal holds a line feed, so none runs past either.
     pub fn find(&self, buf: &[u8], from: usize) -> Option<usize> {
-        // A literal starting at i holds its window at i + offset; a window can only be seen
-        // at positions where four bytes remain.
-        let bits: &[u64; WORDS] = &self.bits;
-        for (k, w) in buf.get(from..)?.windows(4).enumerate() {
-            let w = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
-            let s = slot(w);
-            if bits[(s >> 6) & (WORDS - 1)] >> (s & 63) & 1 != 0 {
-                if let Some(at) = self.verify(buf, from + k, w) {
-                    return Some(at);
-                }
-            }
-        }
-        None
+        let mut found = None;
+        self.scan(buf, from, |_, start| {
+            found = Some(start);
+            false
+        });
+        found
     }
 
     /// Calls `f(literal)` for every occurrence of every literal in `buf` (which ends with a
     /// line feed, as for [`GramFilter::find`]), until `f` returns false.
     pub fn each(&self, buf: &[u8], mut f: impl FnMut(usize) -> bool) {
-        if buf.len() < 4 {
+        self.scan(buf, 0, |li, _| f(li));
+    }
+
+    /// Calls `f(literal, start)` for each literal found in `from..` of `buf`, in the order
+    /// the scan meets their windows, until `f` returns false.
+    #[inline]
+    fn scan(&self, buf: &[u8], from: usize, mut f: impl FnMut(usize, usize) -> bool) {
+        let Some(rest) = buf.get(from..) else {
             return;
-        }
+        };
+        // A literal starting at i holds its window at i + offset; a window can only be seen
+        // at positions where four bytes remain.
         let bits: &[u64; WORDS] = &self.bits;
-        for (i, w) in buf.windows(4).enumerate() {
+        for (k, w) in rest.windows(4).enumerate() {
             let w = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
             let s = slot(w);
-            if bits[(s >> 6) & (WORDS - 1)] >> (s & 63) & 1 == 0 {
-                continue;
-            }
-            let Some(&(a, b)) = self.index.get(&w) else {
-                continue;
-            };
-            for &(li, off) in &self.entries[a as usize..b as usize] {
-                let lit = &self.literals[li as usize];
-                let hit = i
-                    .checked_sub(off as usize)
-                    .is_some_and(|start| buf[start..].starts_with(lit));
-                if hit && !f(li as usize) {
-                    return;
-                }
+            if bits[(s >> 6) & (WORDS - 1)] >> (s & 63) & 1 != 0
+                && !self.verify(buf, from + k, w, &mut f)
+            {
+                return;
             }
         }
     }
 
+    /// The literals whose window `w` is at `i`, compared in place; false when `f` says stop.
     #[cold]
-    fn verify(&self, buf: &[u8], i: usize, w: u32) -> Option<usize> {
-        let &(a, b) = self.index.get(&w)?;
-        let mut first: Option<usize> = None;
+    fn verify(
+        &self,
+        buf: &[u8],
+        i: usize,
+        w: u32,
+        f: &mut impl FnMut(usize, usize) -> bool,
+    ) -> bool {
+        let Some(&(a, b)) = self.index.get(&w) else {
+            return true;
+        };
         for &(li, off) in &self.entries[a as usize..b as usize] {
-            let lit = &self.literals[li as usize];
             let Some(start) = i.checked_sub(off as usize) else {
                 continue;
             };
-            if buf[start..].starts_with(lit) {
-                first = Some(first.map_or(start, |f| f.min(start)));
+            if buf[start..].starts_with(&self.literals[li as usize]) && !f(li as usize, start) {
+                return false;
             }
         }
-        first
+        true
     }
 }
 

@@ -1096,19 +1096,16 @@ impl Matcher {
         SCRATCH.with(|s| {
             let (folder, buf) = &mut *s.borrow_mut();
             buf.clear();
-            let plain = folder.compact(text, buf);
-            !plain || self.literal_in(buf)
+            if !folder.compact(text, buf) {
+                return true;
+            }
+            // A record's compact key ends with its line feed, as in a triage batch.
+            buf.push(b'\n');
+            match self.prefilter() {
+                Some(grams) => grams.find(buf, 0).is_some() && self.confirm(buf),
+                None => true,
+            }
         })
-    }
-
-    /// Whether a compact key holds a prefilter literal, and passes [`Matcher::confirm`].
-    pub(crate) fn literal_in(&self, compact: &[u8]) -> bool {
-        if self.prefilter().is_none() {
-            return true;
-        }
-        let mut buf = compact.to_vec();
-        buf.push(b'\n');
-        self.pre_ac().is_some_and(|f| f.find(&buf, 0).is_some()) && self.confirm(&buf)
     }
 
     /// The prefilter's second stage, for a compact key in which the first found a literal.

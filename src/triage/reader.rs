@@ -149,7 +149,7 @@ pub fn detect_kind(
 }
 
 /// `fill_buf`, retried when a signal interrupts the read.
-pub(crate) fn fill<'a>(r: &'a mut (dyn BufRead + Send + '_)) -> io::Result<&'a [u8]> {
+fn fill<'a>(r: &'a mut (dyn BufRead + Send + '_)) -> io::Result<&'a [u8]> {
     while let Err(e) = r.fill_buf() {
         if e.kind() != io::ErrorKind::Interrupted {
             return Err(e);
