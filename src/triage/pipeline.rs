@@ -352,6 +352,9 @@ pub fn run(
             let tx = done_tx.clone();
             scope.spawn(move || work(matcher, &rx, tx));
         }
+        // Only the workers may hold the work queue's receiver: once they stop (the sink
+        // failed), the reader's next send fails and it ends instead of waiting forever.
+        drop(work_rx);
         drop(done_tx);
         let written = write_in_order(done_rx, sink);
         // On a sink error, the channels close and the other threads end on their own.

@@ -156,16 +156,26 @@ fn catalog_into_a_closed_pipe_ends_quietly() {
 fn triage_of_a_big_input_into_a_closed_pipe_ends_quietly() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tickets.txt");
+    // 24 MiB: many more batches than the pipeline's queues hold, so the reader is still
+    // reading when the pipe closes (it once waited forever on a full queue; regression).
     let mut text = String::new();
-    for i in 0..20_000 {
-        text.push_str(&format!(
-            "T-{i}: SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user\n"
-        ));
+    for i in 0..300_000 {
+        if i % 50 == 0 {
+            text.push_str(&format!(
+                "T-{i}: SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user\n"
+            ));
+        } else {
+            text.push_str(&format!(
+                "T-{i}: the printer on floor 2 jams again, {:0>40}\n",
+                i
+            ));
+        }
     }
     std::fs::write(&path, text).unwrap();
-    for format in ["human", "json"] {
+    for (format, threads) in [("human", "2"), ("json", "2"), ("json", "1")] {
         let mut cmd = bin();
-        cmd.args(["triage", "--format", format]).arg(&path);
+        cmd.args(["triage", "--threads", threads, "--format", format])
+            .arg(&path);
         let (code, line, stderr) = head_1(cmd);
         assert!(!line.is_empty());
         assert_eq!(code, Some(0), "{format}: {stderr}");
