@@ -1247,55 +1247,87 @@ impl Matcher {
         // Without a lead context, weak evidence counts for nothing: not even computed.
         let context = self.in_context(key);
 
-        // Anchors and keyword alternatives.
-        // (rule, start, end, group, specificity), sorted below: one run per rule.
-        let mut alt_hits: Vec<(u32, usize, usize, u8, f32)> = Vec::new();
-        {
-            self.keys.each(key, |pat, s, e| {
-                let before = key[..s].chars().next_back();
-                let after = key[e..].chars().next();
-                let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() && !is_cjk(c));
-                // One pattern can stand for several anchors and alternatives.
-                for &kp in &self.key_pats[pat] {
-                    match kp {
-                        KeyPat::Anchor {
+        // Anchors and keyword alternatives, in two passes. A word such as "dynamics" is an
+        // alternative of hundreds of rules, and a rule matches only when every one of its
+        // groups has a hit (see `window_covering`): the first pass marks, per rule, the
+        // groups seen; the second keeps the hits of the rules that have them all.
+        // Per rule, the groups seen (rules have at most 8); a few hundred bytes per text.
+        let mut seen = vec![0u8; self.rules.len()];
+        let mut any_complete = false;
+        // (pattern, start, end, word char before, word char after, starts with a word char)
+        let mut occs: Vec<(u32, usize, usize, bool, bool, bool)> = Vec::new();
+        self.keys.each(key, |pat, s, e| {
+            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() && !is_cjk(c));
+            let before = word(key[..s].chars().next_back());
+            let after = word(key[e..].chars().next());
+            // Only an alternative that starts with a letter or digit must start a word:
+            // ".edu" follows the host name in "jan@uczelnia.edu".
+            let latin_start = word(key[s..].chars().next());
+            let mut alt = false;
+            // One pattern can stand for several anchors and alternatives.
+            for &kp in &self.key_pats[pat] {
+                match kp {
+                    KeyPat::Anchor {
+                        code,
+                        decisive,
+                        bound_start,
+                        bound_end,
+                    } => {
+                        if (bound_start && before) || (bound_end && after) {
+                            continue;
+                        }
+                        let conf = if decisive { ANCHOR } else { SUPPORT };
+                        ev.push(Evidence {
                             code,
-                            decisive,
-                            bound_start,
-                            bound_end,
-                        } => {
-                            if (bound_start && word(before)) || (bound_end && word(after)) {
-                                continue;
-                            }
-                            let conf = if decisive { ANCHOR } else { SUPPORT };
-                            ev.push(Evidence {
-                                code,
-                                conf,
-                                lang: None,
-                                span: (s, e),
-                            });
+                            conf,
+                            lang: None,
+                            span: (s, e),
+                        });
+                    }
+                    KeyPat::Alt {
+                        rule,
+                        group,
+                        bound_end,
+                        ..
+                    } => {
+                        if (latin_start && before) || (bound_end && after) {
+                            continue;
                         }
-                        KeyPat::Alt {
-                            rule,
-                            group,
-                            bound_end,
-                            spec,
-                        } => {
-                            // Only an alternative that starts with a letter or digit must start a word:
-                            // ".edu" follows the host name in "jan@uczelnia.edu".
-                            let latin_start = key[s..]
-                                .chars()
-                                .next()
-                                .is_some_and(|c| c.is_alphanumeric() && !is_cjk(c));
-                            if (latin_start && word(before)) || (bound_end && word(after)) {
-                                continue;
-                            }
-                            alt_hits.push((rule, s, e, group, spec));
-                        }
+                        let m = &mut seen[rule as usize];
+                        *m |= 1 << group;
+                        any_complete |=
+                            m.count_ones() == u32::from(self.rules[rule as usize].groups);
+                        alt = true;
                     }
                 }
-                true
-            });
+            }
+            if alt {
+                occs.push((pat as u32, s, e, before, after, latin_start));
+            }
+            true
+        });
+        let complete = |rule: u32| {
+            seen[rule as usize].count_ones() == u32::from(self.rules[rule as usize].groups)
+        };
+        // (rule, start, end, group, specificity), sorted below: one run per rule.
+        let mut alt_hits: Vec<(u32, usize, usize, u8, f32)> = Vec::new();
+        if any_complete {
+            for &(pat, s, e, before, after, latin_start) in &occs {
+                for &kp in &self.key_pats[pat as usize] {
+                    if let KeyPat::Alt {
+                        rule,
+                        group,
+                        bound_end,
+                        spec,
+                    } = kp
+                    {
+                        if (latin_start && before) || (bound_end && after) || !complete(rule) {
+                            continue;
+                        }
+                        alt_hits.push((rule, s, e, group, spec));
+                    }
+                }
+            }
         }
         // By (rule, start, end, group, specificity), as one integer: specificity is positive,
         // so its bits order as the number does; offsets fit 32 bits (texts are at most a
