@@ -230,8 +230,15 @@ fn lines_batch(buf: Vec<u8>) -> Batch {
         lines.push((start, stop.min(start + MAX_RECORD), truncated));
         start = end + 1;
     }
-    match String::from_utf8(buf) {
-        // The common case: one check for the whole chunk, and no copy.
+    // The common case: one check for the whole chunk (SIMD: several times faster than the
+    // standard library's on non-ASCII text), and no copy.
+    let checked = if simdutf8::basic::from_utf8(&buf).is_ok() {
+        // SAFETY: `simdutf8` has just validated these exact bytes as UTF-8.
+        Ok(unsafe { String::from_utf8_unchecked(buf) })
+    } else {
+        String::from_utf8(buf)
+    };
+    match checked {
         Ok(text) => {
             let mut b = Batch::default();
             b.text = text;
