@@ -51,6 +51,8 @@ pub struct Folder {
     /// Per code point below U+10000: 0 = not computed yet; else `offset << 8 | len << 1 | 1`.
     cache: Vec<u32>,
     pool: Vec<u8>,
+    /// The compact form of a character beyond U+FFFF (not cached).
+    wide: Vec<u8>,
 }
 
 impl Default for Folder {
@@ -64,6 +66,7 @@ impl Folder {
         Folder {
             cache: Vec::new(),
             pool: Vec::new(),
+            wide: Vec::new(),
         }
     }
 
@@ -79,46 +82,61 @@ impl Folder {
             out.truncate(at + j);
             return plain_ascii(bytes, None);
         }
-        let mut plain = true;
+        // One search of the whole record for markup: the bytes looked for are ASCII, which
+        // never occur inside a multi-byte character, and a `<` before a non-ASCII character
+        // opens no tag (as at the end of the text).
+        let mut plain = plain_ascii(bytes, None);
+        // One pass, writing in place: `out` always has room for the rest of the text as it
+        // is (j + bytes left <= out.len()), so an ASCII byte is a lookup and a store without
+        // a branch (a dropped byte is overwritten by the next one); a character whose compact
+        // form is longer than its UTF-8 makes room first.
+        let at = out.len();
+        out.resize(at + bytes.len(), 0);
+        let mut j = at;
         let mut i = 0;
         while i < bytes.len() {
-            // A run of ASCII, the bulk of most tickets: a table lookup per byte, written
-            // without a branch (a dropped byte is overwritten by the next one).
-            let start = i;
-            while i < bytes.len() && bytes[i] < 0x80 {
+            let b = bytes[i];
+            if b < 0x80 {
+                let m = ASCII[b as usize];
+                out[j] = m;
+                j += (m != 0) as usize;
                 i += 1;
-            }
-            if i > start {
-                let run = &bytes[start..i];
-                let at = out.len();
-                out.resize(at + run.len(), 0);
-                let j = ascii_run(run, &mut out[at..]);
-                out.truncate(at + j);
-                if plain && !plain_ascii(run, bytes.get(i).copied()) {
-                    plain = false;
-                }
-            }
-            if i >= bytes.len() {
-                break;
+                continue;
             }
             // `i` is on a character boundary: ASCII bytes are whole characters.
             let (c, len) = decode(&bytes[i..]);
             i += len;
-            match c as u32 {
+            let form: &[u8] = match c as u32 {
                 // Han and Hangul syllables are their own compact key (no NFKC mapping, no
                 // case): the common case of Chinese and Korean text, without a lookup.
-                0x4e00..=0x9fff | 0xac00..=0xd7a3 | 0x3400..=0x4dbf => {
-                    out.extend_from_slice(&bytes[i - len..i])
+                0x4e00..=0x9fff | 0xac00..=0xd7a3 | 0x3400..=0x4dbf => &bytes[i - len..i],
+                0x9b => {
+                    plain = false;
+                    &[]
                 }
-                0x9b => plain = false,
-                cp if cp < 0x10000 => self.bmp(c, out),
-                _ => push_folded(c, out),
+                cp if cp < 0x10000 => {
+                    let (off, n) = self.bmp(c);
+                    &self.pool[off..off + n]
+                }
+                _ => {
+                    self.wide.clear();
+                    push_folded(c, &mut self.wide);
+                    &self.wide
+                }
+            };
+            let need = j + form.len() + (bytes.len() - i);
+            if need > out.len() {
+                out.resize(need, 0);
             }
+            out[j..j + form.len()].copy_from_slice(form);
+            j += form.len();
         }
+        out.truncate(j);
         plain
     }
 
-    fn bmp(&mut self, c: char, out: &mut Vec<u8>) {
+    /// Where `c`'s compact form is in `pool`: (offset, length).
+    fn bmp(&mut self, c: char) -> (usize, usize) {
         if self.cache.is_empty() {
             self.cache = vec![0; 0x10000];
         }
@@ -132,8 +150,7 @@ impl Folder {
             e = (start as u32) << 8 | (len as u32) << 1 | 1;
             self.cache[cp] = e;
         }
-        let (off, len) = ((e >> 8) as usize, ((e >> 1) & 0x7f) as usize);
-        out.extend_from_slice(&self.pool[off..off + len]);
+        ((e >> 8) as usize, ((e >> 1) & 0x7f) as usize)
     }
 }
 
@@ -239,12 +256,29 @@ mod tests {
         assert!(f("a < b and c > d").1);
         // A placeholder character typed in the text stays, as in the key.
         assert_eq!(f("x\u{e001}y").0, p("x\u{e001}y"));
+        // Compact forms longer than the character's UTF-8 (3 bytes to 33), then more text.
+        for t in ["aﷺb ﷺﷺ end", "ﷺ", "x㎒y", "😀 ok", "ǅ𝐀𝐁 x"] {
+            assert_eq!(f(t), (p(t), true), "{t}");
+        }
+        assert!(!f("żó\u{9b}31m").1);
     }
 
     proptest! {
         /// For plain text without digits (no placeholders), F is exactly the compact key.
         #[test]
         fn equals_the_compact_key(s in "[^0-9０-９]{0,60}") {
+            let (fs, plain) = f(&s);
+            if plain {
+                prop_assert_eq!(fs, p(&s));
+            }
+        }
+
+        /// The same on text that mixes markup, escapes, ASCII runs and the characters that
+        /// end them (diacritics, CJK, full-width, ligatures, emoji, marks).
+        #[test]
+        fn equals_the_compact_key_around_markup(
+            s in r"([a-zA-Z ]{1,8}|[<>&;/!?\x1b\[#]|[żóçãÓ역字ＡﬁﷺÅ😀\u{301}\u{9b}\u{e001}]){0,30}"
+        ) {
             let (fs, plain) = f(&s);
             if plain {
                 prop_assert_eq!(fs, p(&s));
