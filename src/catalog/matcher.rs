@@ -1247,15 +1247,13 @@ impl Matcher {
         // Without a lead context, weak evidence counts for nothing: not even computed.
         let context = self.in_context(key);
 
-        // Anchors and keyword alternatives, in two passes. A word such as "dynamics" is an
-        // alternative of hundreds of rules, and a rule matches only when every one of its
-        // groups has a hit (see `window_covering`): the first pass marks, per rule, the
-        // groups seen; the second keeps the hits of the rules that have them all.
-        // Per rule, the groups seen (rules have at most 8); a few hundred bytes per text.
+        // Anchors and keyword alternatives. A word such as "dynamics" is an alternative of
+        // hundreds of rules, and a rule matches only when every one of its groups has a hit
+        // (see `window_covering`): the groups seen are marked per rule (a byte each; rules
+        // have at most 8), and only the hits of rules that have them all are sorted.
         let mut seen = vec![0u8; self.rules.len()];
-        let mut any_complete = false;
-        // (pattern, start, end, word char before, word char after, starts with a word char)
-        let mut occs: Vec<(u32, usize, usize, bool, bool, bool)> = Vec::new();
+        // (rule, start, end, group, specificity), sorted below: one run per rule.
+        let mut alt_hits: Vec<(u32, usize, usize, u8, f32)> = Vec::new();
         self.keys.each(key, |pat, s, e| {
             let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() && !is_cjk(c));
             let before = word(key[..s].chars().next_back());
@@ -1263,7 +1261,6 @@ impl Matcher {
             // Only an alternative that starts with a letter or digit must start a word:
             // ".edu" follows the host name in "jan@uczelnia.edu".
             let latin_start = word(key[s..].chars().next());
-            let mut alt = false;
             // One pattern can stand for several anchors and alternatives.
             for &kp in &self.key_pats[pat] {
                 match kp {
@@ -1288,47 +1285,21 @@ impl Matcher {
                         rule,
                         group,
                         bound_end,
-                        ..
+                        spec,
                     } => {
                         if (latin_start && before) || (bound_end && after) {
                             continue;
                         }
-                        let m = &mut seen[rule as usize];
-                        *m |= 1 << group;
-                        any_complete |=
-                            m.count_ones() == u32::from(self.rules[rule as usize].groups);
-                        alt = true;
-                    }
-                }
-            }
-            if alt {
-                occs.push((pat as u32, s, e, before, after, latin_start));
-            }
-            true
-        });
-        let complete = |rule: u32| {
-            seen[rule as usize].count_ones() == u32::from(self.rules[rule as usize].groups)
-        };
-        // (rule, start, end, group, specificity), sorted below: one run per rule.
-        let mut alt_hits: Vec<(u32, usize, usize, u8, f32)> = Vec::new();
-        if any_complete {
-            for &(pat, s, e, before, after, latin_start) in &occs {
-                for &kp in &self.key_pats[pat as usize] {
-                    if let KeyPat::Alt {
-                        rule,
-                        group,
-                        bound_end,
-                        spec,
-                    } = kp
-                    {
-                        if (latin_start && before) || (bound_end && after) || !complete(rule) {
-                            continue;
-                        }
+                        seen[rule as usize] |= 1 << group;
                         alt_hits.push((rule, s, e, group, spec));
                     }
                 }
             }
-        }
+            true
+        });
+        alt_hits.retain(|h| {
+            seen[h.0 as usize].count_ones() == u32::from(self.rules[h.0 as usize].groups)
+        });
         // By (rule, start, end, group, specificity), as one integer: specificity is positive,
         // so its bits order as the number does; offsets fit 32 bits (texts are at most a
         // MiB) and rule numbers 24 (checked when the matcher is built).
