@@ -183,7 +183,8 @@ impl Source for LineChunks {
         buf.extend_from_slice(&self.carry);
         self.carry.clear();
         // Read straight into the batch: a read this large skips the reader's own buffer
-        // once that is empty (one copy from the kernel, not two).
+        // once that is empty (one copy from the kernel, not two). Not `take().read_to_end()`:
+        // it starts with small reads and grows them (measured ~3% slower on 256 MiB).
         let mut filled = buf.len();
         buf.resize(BATCH_BYTES.max(filled), 0);
         while filled < BATCH_BYTES && !self.eof {
