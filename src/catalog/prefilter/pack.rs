@@ -1,0 +1,119 @@
+//! The ASCII part of a compact key, sixteen bytes at a time: letters lowercased, digits
+//! kept, every other ASCII byte dropped, as [`super::ASCII`] says byte by byte. The bytes
+//! kept are moved to the front of the block with one shuffle (SSSE3) chosen by the mask of
+//! kept bytes. On other CPUs nothing is done here and the byte loop does it all.
+
+/// Whether the CPU can pack blocks, decided once per [`super::Folder`].
+#[derive(Clone, Copy)]
+pub struct Packer {
+    #[cfg(target_arch = "x86_64")]
+    ssse3: bool,
+}
+
+impl Packer {
+    pub fn detect() -> Packer {
+        Packer {
+            #[cfg(target_arch = "x86_64")]
+            ssse3: std::arch::is_x86_feature_detected!("ssse3")
+                && std::arch::is_x86_feature_detected!("popcnt"),
+        }
+    }
+
+    /// A packer that leaves everything to the byte loop (to test that loop on any CPU).
+    #[cfg(test)]
+    pub fn scalar() -> Packer {
+        Packer {
+            #[cfg(target_arch = "x86_64")]
+            ssse3: false,
+        }
+    }
+
+    /// Packs `src[i..]` into `dst[j..]` block by block, up to the first non-ASCII byte or
+    /// the last block of sixteen. Returns the new `(i, j)`; `i` is unchanged when nothing was
+    /// done. Needs `dst.len() >= j + (src.len() - i)`: a block's stores never run past
+    /// the block's own length (the caller's invariant); a slice index panics otherwise.
+    #[inline]
+    pub fn run(&self, src: &[u8], dst: &mut [u8], i: usize, j: usize) -> (usize, usize) {
+        #[cfg(target_arch = "x86_64")]
+        if self.ssse3 {
+            // SAFETY: the CPU has SSSE3 and POPCNT, checked by `detect`.
+            return unsafe { x86::run(src, dst, i, j) };
+        }
+        let _ = (src, &dst);
+        (i, j)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    /// For each 8-bit mask, the shuffle that moves the bytes it selects to the front (in
+    /// order), as eight indices in a u64; 0x80 (zero the byte) for the rest.
+    static FRONT: [u64; 256] = {
+        let mut t = [0u64; 256];
+        let mut m = 0;
+        while m < 256 {
+            let mut v = 0x8080_8080_8080_8080u64;
+            let mut k = 0;
+            let mut b = 0;
+            while b < 8 {
+                if m >> b & 1 == 1 {
+                    v &= !(0xffu64 << (8 * k));
+                    v |= (b as u64) << (8 * k);
+                    k += 1;
+                }
+                b += 1;
+            }
+            t[m] = v;
+            m += 1;
+        }
+        t
+    };
+
+    #[target_feature(enable = "ssse3,popcnt")]
+    pub fn run(src: &[u8], dst: &mut [u8], mut i: usize, mut j: usize) -> (usize, usize) {
+        let byte = |c: u8| _mm_set1_epi8(c as i8);
+        // Signed compares: every byte compared is below 0x80.
+        let in_range = |v: __m128i, lo: u8, hi: u8| {
+            _mm_and_si128(
+                _mm_cmpgt_epi8(v, byte(lo - 1)),
+                _mm_cmpgt_epi8(byte(hi + 1), v),
+            )
+        };
+        while i + 16 <= src.len() {
+            let lo = u64::from_le_bytes(src[i..i + 8].try_into().unwrap());
+            let hi = u64::from_le_bytes(src[i + 8..i + 16].try_into().unwrap());
+            let v = _mm_set_epi64x(hi as i64, lo as i64);
+            let wide = _mm_movemask_epi8(v) as u32;
+            let lower = _mm_add_epi8(v, _mm_and_si128(in_range(v, b'A', b'Z'), byte(0x20)));
+            let keep = _mm_or_si128(in_range(lower, b'a', b'z'), in_range(v, b'0', b'9'));
+            let mut mask = _mm_movemask_epi8(keep) as u32;
+            // Only the bytes before the first non-ASCII one: it starts a character that the
+            // caller folds; what is stored after the kept bytes is overwritten later.
+            let take = if wide == 0 {
+                16
+            } else {
+                wide.trailing_zeros() as usize
+            };
+            mask &= (1u32 << take) - 1;
+            let (m0, m1) = (mask & 0xff, mask >> 8);
+            let shuffle = _mm_set_epi64x(
+                FRONT[m1 as usize].wrapping_add(0x0808_0808_0808_0808) as i64,
+                FRONT[m0 as usize] as i64,
+            );
+            let packed = _mm_shuffle_epi8(lower, shuffle);
+            let first = _mm_cvtsi128_si64(packed) as u64;
+            let second = _mm_cvtsi128_si64(_mm_unpackhi_epi64(packed, packed)) as u64;
+            dst[j..j + 8].copy_from_slice(&first.to_le_bytes());
+            let n0 = m0.count_ones() as usize;
+            dst[j + n0..j + n0 + 8].copy_from_slice(&second.to_le_bytes());
+            j += n0 + m1.count_ones() as usize;
+            i += take;
+            if take < 16 {
+                break;
+            }
+        }
+        (i, j)
+    }
+}
