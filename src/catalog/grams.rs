@@ -32,6 +32,16 @@ fn slot(window: u32) -> usize {
     ((window as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - BITS)) as usize
 }
 
+/// The second window of a literal of `n` bytes (five or more) whose first is at `off`: the
+/// next one, or the one before at the literal's end.
+fn neighbour(off: usize, n: usize) -> usize {
+    if off + 5 <= n {
+        off + 1
+    } else {
+        off - 1
+    }
+}
+
 #[inline]
 fn window(b: &[u8], i: usize) -> u32 {
     u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
@@ -100,6 +110,51 @@ impl GramFilter {
             .collect()
     }
 
+    /// Offsets for the same literals, chosen for one input: a literal keeps its pair of
+    /// windows unless `sample` (compact keys of the input's first records, each ending with
+    /// its line feed) holds that pair, and another pair of the literal less often. What the
+    /// filter finds does not depend on the windows (any pair finds every occurrence), only
+    /// how many window hits must be compared: "tloo" chosen in "redirectloop" hits every
+    /// "Outlook" of an IT helpdesk's export.
+    pub fn retune(literals: &[String], offsets: &[u32], sample: &[u8]) -> Vec<u32> {
+        // Every window a literal of five bytes or more could use, counted in the sample.
+        let mut count: FxHashMap<u32, u32> = FxHashMap::default();
+        for lit in literals
+            .iter()
+            .map(|l| l.as_bytes())
+            .filter(|b| b.len() >= 5)
+        {
+            for i in 0..=lit.len() - 4 {
+                count.insert(window(lit, i), 0);
+            }
+        }
+        for w in sample.windows(4) {
+            if let Some(c) = count.get_mut(&u32::from_le_bytes([w[0], w[1], w[2], w[3]])) {
+                *c += 1;
+            }
+        }
+        literals
+            .iter()
+            .zip(offsets)
+            .map(|(lit, &off)| {
+                let b = lit.as_bytes();
+                let n = b.len();
+                if n < 5 || off as usize + 4 > n {
+                    return off;
+                }
+                let seen = |i: usize| count.get(&window(b, i)).copied().unwrap_or(0);
+                let pair = |o: usize| seen(o) + seen(neighbour(o, n));
+                if pair(off as usize) == 0 {
+                    return off;
+                }
+                // The rarest pair; on a tie, the catalog's choice, then the first.
+                (0..=n - 4)
+                    .min_by_key(|&o| (pair(o), o != off as usize, o))
+                    .map_or(off, |o| o as u32)
+            })
+            .collect()
+    }
+
     /// The filter for `literals` with their windows at `offsets` (from [`GramFilter::choose`]).
     /// `None` when a literal is shorter than three bytes or an offset does not fit it.
     pub fn with_offsets(literals: &[String], offsets: &[u32]) -> Option<GramFilter> {
@@ -138,7 +193,7 @@ impl GramFilter {
                         return None;
                     }
                     // The chosen window and its neighbour inside the literal.
-                    let other = if off + 5 <= n { off + 1 } else { off - 1 };
+                    let other = neighbour(off, n);
                     add(window(b, off), li, off as i32);
                     add(window(b, other), li, other as i32);
                 }
@@ -158,6 +213,14 @@ impl GramFilter {
             f.index.insert(w, (start, f.entries.len() as u32));
         }
         Some(f)
+    }
+
+    /// The windows looked up, sorted (for tests).
+    #[cfg(test)]
+    pub(crate) fn windows(&self) -> Vec<u32> {
+        let mut w: Vec<u32> = self.index.keys().copied().collect();
+        w.sort_unstable();
+        w
     }
 
     /// The start of a literal in `from..` of `buf` (the first whose window the scan meets;
@@ -314,5 +377,49 @@ mod tests {
             });
             prop_assert_eq!(found, naive);
         }
+
+        /// Any choice of windows finds the same occurrences: offsets picked at random, and
+        /// those `retune` picks for a sample.
+        #[test]
+        fn any_windows_find_the_same(
+            ls in proptest::collection::btree_set("[a-c]{3,9}", 1..10),
+            picks in proptest::collection::vec(0usize..100, 10),
+            text in "[a-d\n]{0,200}",
+        ) {
+            let ls: Vec<String> = ls.into_iter().collect();
+            let mut buf = text.into_bytes();
+            buf.push(b'\n');
+            let all = |f: &GramFilter| {
+                let mut v = Vec::new();
+                f.scan(&buf, 0, |li, start| {
+                    v.push((start, li));
+                    true
+                });
+                v.sort();
+                v
+            };
+            let first = GramFilter::build(&ls, &|_| 0).unwrap();
+            let random: Vec<u32> = ls
+                .iter()
+                .zip(&picks)
+                .map(|(l, p)| if l.len() < 5 { 0 } else { (p % (l.len() - 3)) as u32 })
+                .collect();
+            let tuned = GramFilter::retune(&ls, &random, &buf);
+            for offsets in [random, tuned] {
+                let other = GramFilter::with_offsets(&ls, &offsets).unwrap();
+                prop_assert_eq!(all(&other), all(&first));
+            }
+        }
+    }
+
+    #[test]
+    fn retune_leaves_windows_the_sample_lacks() {
+        let ls = lits(&["redirectloop", "abcdefg"]);
+        let offsets = [7, 0];
+        // "tloo" and its neighbour "loop" are common here: another pair is chosen.
+        let tuned = GramFilter::retune(&ls, &offsets, b"outlook loop\noutlook\n");
+        assert_ne!(tuned[0], 7);
+        assert_eq!(tuned[1], 0);
+        assert_eq!(GramFilter::retune(&ls, &offsets, b"nothing\n"), offsets);
     }
 }

@@ -1188,6 +1188,25 @@ impl Matcher {
         self.pre_ac()
     }
 
+    /// The prefilter with its windows chosen for an input whose records look like `sample`
+    /// (see [`GramFilter::retune`]): same answers, fewer comparisons. `None` when every
+    /// record must be matched.
+    pub(crate) fn prefilter_for<'a>(
+        &self,
+        sample: impl Iterator<Item = &'a str>,
+    ) -> Option<GramFilter> {
+        self.prefilter()?;
+        let mut folder = Folder::new();
+        let mut buf = Vec::new();
+        for text in sample {
+            folder.compact(text, &mut buf);
+            buf.push(b'\n');
+        }
+        let bulk = self.bulk();
+        let offsets = GramFilter::retune(&bulk.literals, &bulk.windows, &buf);
+        GramFilter::with_offsets(&bulk.literals, &offsets)
+    }
+
     fn pre_ac(&self) -> Option<&GramFilter> {
         self.pre_ac
             .get_or_init(|| GramFilter::with_offsets(&self.bulk().literals, &self.bulk().windows))

@@ -7,6 +7,7 @@
 //! batch to batch; memory is bounded by the batches in flight.
 
 use super::reader::{self, Records, MAX_RECORD};
+use crate::catalog::grams::GramFilter;
 use crate::catalog::matcher::Matcher;
 use crate::catalog::prefilter::Folder;
 use std::collections::BTreeMap;
@@ -18,6 +19,9 @@ use std::sync::{Arc, Mutex};
 const BATCH_BYTES: usize = 1 << 20;
 /// ... or this many records (for exports of many tiny records).
 const BATCH_RECORDS: usize = 64 * 1024;
+/// The prefilter's windows are chosen for the input when its first batch holds this much
+/// text (choosing takes a few milliseconds).
+const TUNE_BYTES: usize = 256 * 1024;
 
 /// What the output needs of a record besides its codes.
 #[derive(Debug, Default, Clone)]
@@ -90,6 +94,10 @@ impl Batch {
     fn record(&self, i: usize) -> &str {
         let (a, b) = self.spans[i];
         &self.text[a..b]
+    }
+
+    fn records(&self) -> impl Iterator<Item = &str> {
+        (0..self.len()).map(|i| self.record(i))
     }
 }
 
@@ -287,6 +295,7 @@ pub struct Scratch {
 /// The codes of every record of a batch that matches something.
 pub fn classify(
     matcher: &Matcher,
+    grams: Option<&GramFilter>,
     batch: &Batch,
     s: &mut Scratch,
 ) -> (Vec<(usize, Vec<String>)>, usize) {
@@ -295,7 +304,7 @@ pub fn classify(
     s.starts.clear();
     s.candidate.clear();
     s.candidate.resize(n, false);
-    let Some(grams) = matcher.prefilter() else {
+    let Some(grams) = grams else {
         s.candidate.fill(true);
         return (full(matcher, batch, &s.candidate), n);
     };
@@ -350,15 +359,23 @@ pub fn run(
 ) -> io::Result<()> {
     let workers = workers.max(1);
     matcher.prepare_bulk();
+    // The first batch is read here: its records choose the prefilter's windows. A smaller
+    // input is over too soon for that to pay.
+    let mut first = source.next_batch()?;
+    let tuned = first.as_mut().and_then(|b| {
+        b.split();
+        (b.text.len() >= TUNE_BYTES).then(|| matcher.prefilter_for(b.records()))?
+    });
+    let grams = tuned.as_ref().or(matcher.prefilter());
     std::thread::scope(|scope| {
         let (work_tx, work_rx) = sync_channel::<(u64, Batch)>(workers);
         let work_rx = Arc::new(Mutex::new(work_rx));
         let (done_tx, done_rx) = sync_channel::<(u64, Done)>(workers * 2);
-        let reader = scope.spawn(move || read_all(source, work_tx));
+        let reader = scope.spawn(move || read_all(first, source, work_tx));
         for _ in 0..workers {
             let rx = Arc::clone(&work_rx);
             let tx = done_tx.clone();
-            scope.spawn(move || work(matcher, &rx, tx));
+            scope.spawn(move || work(matcher, grams, &rx, tx));
         }
         // Only the workers may hold the work queue's receiver: once they stop (the sink
         // failed), the reader's next send fails and it ends instead of waiting forever.
@@ -375,8 +392,18 @@ pub fn run(
     })
 }
 
-fn read_all(source: &mut dyn Source, tx: SyncSender<(u64, Batch)>) -> io::Result<()> {
-    let mut seq = 0;
+fn read_all(
+    first: Option<Batch>,
+    source: &mut dyn Source,
+    tx: SyncSender<(u64, Batch)>,
+) -> io::Result<()> {
+    let Some(first) = first else {
+        return Ok(());
+    };
+    if tx.send((0, first)).is_err() {
+        return Ok(());
+    }
+    let mut seq = 1;
     while let Some(b) = source.next_batch()? {
         if tx.send((seq, b)).is_err() {
             break; // the writer stopped
@@ -386,7 +413,12 @@ fn read_all(source: &mut dyn Source, tx: SyncSender<(u64, Batch)>) -> io::Result
     Ok(())
 }
 
-fn work(matcher: &Matcher, rx: &Mutex<Receiver<(u64, Batch)>>, tx: SyncSender<(u64, Done)>) {
+fn work(
+    matcher: &Matcher,
+    grams: Option<&GramFilter>,
+    rx: &Mutex<Receiver<(u64, Batch)>>,
+    tx: SyncSender<(u64, Done)>,
+) {
     let mut scratch = Scratch::default();
     loop {
         let next = match rx.lock() {
@@ -396,7 +428,7 @@ fn work(matcher: &Matcher, rx: &Mutex<Receiver<(u64, Batch)>>, tx: SyncSender<(u
         let Ok((seq, batch)) = next else { return };
         let mut batch = batch;
         batch.split();
-        let (codes, candidates) = classify(matcher, &batch, &mut scratch);
+        let (codes, candidates) = classify(matcher, grams, &batch, &mut scratch);
         let done = Done {
             codes,
             candidates,
@@ -453,6 +485,29 @@ mod tests {
             batch_of(b"ok\n\xff bad\n")[1],
             ("\u{fffd} bad".to_string(), true)
         );
+    }
+
+    /// Windows chosen for an input find the same records as the catalog's: on the
+    /// equivalence corpus (every fixture message, and errors mixed with ordinary tickets),
+    /// where the choice does change windows.
+    #[test]
+    fn windows_chosen_for_the_input_find_the_same_records() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/equivalence/input.txt"
+        );
+        let b = lines_batch(std::fs::read(path).unwrap());
+        assert!(b.text.len() >= TUNE_BYTES);
+        let m = Matcher::get();
+        let tuned = m.prefilter_for(b.records()).unwrap();
+        let fixed = m.prefilter().unwrap();
+        assert_ne!(tuned.windows(), fixed.windows());
+        let mut s = Scratch::default();
+        let (a, passed_a) = classify(m, Some(&tuned), &b, &mut s);
+        let (c, passed_c) = classify(m, Some(fixed), &b, &mut s);
+        assert_eq!(passed_a, passed_c);
+        assert_eq!(a, c);
+        assert!(a.len() > 600, "{}", a.len());
     }
 
     #[test]
