@@ -293,7 +293,7 @@ fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_alphanumeric();
     }
-    (!is_cjk(c) && c.is_alphanumeric()) || is_placeholder(c)
+    is_placeholder(c) || (!is_cjk(c) && c.is_alphanumeric())
 }
 
 /// `char::is_alphanumeric`, with the common scripts answered without a table lookup.
@@ -315,6 +315,13 @@ struct Tok {
 
 fn tokenize(key: &str) -> Vec<Tok> {
     let mut toks = Vec::new();
+    tokenize_into(key, &mut toks);
+    toks
+}
+
+/// [`tokenize`] into a buffer that is reused.
+fn tokenize_into(key: &str, toks: &mut Vec<Tok>) {
+    toks.clear();
     let mut start = None;
     for (i, c) in key.char_indices() {
         if is_placeholder(c) {
@@ -337,7 +344,6 @@ fn tokenize(key: &str) -> Vec<Tok> {
             end: key.len(),
         });
     }
-    toks
 }
 
 /// The tokens of a signature phrase: quoted or braced spans (`'{appId}'`) are variable
@@ -1217,6 +1223,14 @@ impl Matcher {
     /// automata of the full matcher), before the workers start. Called once by `triage`.
     pub fn prepare_bulk(&self) {
         let _ = self.pre_ac();
+        // Searched in every candidate that has evidence for a code of some destination: a
+        // DFA (a few dozen words), where one text is better served by an NFA.
+        let _ = self.dest_ac.get_or_init(|| {
+            AhoCorasickBuilder::new()
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(&self.dest_keys)
+                .ok()
+        });
         self.keys.warm();
         self.cjk.warm();
         self.context.warm();
@@ -1261,6 +1275,18 @@ impl Matcher {
     }
 
     fn collect(&self, n: &Normalized) -> Vec<Evidence> {
+        // A triage calls this for every candidate record: the buffers are the thread's, kept
+        // from one call to the next (taken, so that a nested call would only start empty).
+        thread_local! {
+            static BUFS: std::cell::Cell<Bufs> = std::cell::Cell::new(Bufs::default());
+        }
+        let mut bufs = BUFS.with(|b| b.take());
+        let ev = self.collect_with(n, &mut bufs);
+        BUFS.with(|b| b.set(bufs));
+        ev
+    }
+
+    fn collect_with(&self, n: &Normalized, bufs: &mut Bufs) -> Vec<Evidence> {
         let key = n.key.as_str();
         let mut ev: Vec<Evidence> = Vec::new();
         // Without a lead context, weak evidence counts for nothing: not even computed.
@@ -1270,11 +1296,14 @@ impl Matcher {
         // hundreds of rules, and a rule matches only when every one of its groups has a hit
         // (see `window_covering`): the groups seen are marked per rule (a byte each; rules
         // have at most 8), and only the hits of rules that have them all are sorted.
-        let mut seen = vec![0u8; self.rules.len()];
+        let seen = &mut bufs.seen;
+        seen.clear();
+        seen.resize(self.rules.len(), 0);
         // (rule, start, end, group, specificity), sorted below: one run per rule.
-        let mut alt_hits: Vec<(u32, usize, usize, u8, f32)> = Vec::new();
+        let alt_hits = &mut bufs.alt_hits;
+        alt_hits.clear();
         self.keys.each(key, |pat, s, e| {
-            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() && !is_cjk(c));
+            let word = |c: Option<char>| c.is_some_and(|c| alnum(c) && !is_cjk(c));
             let before = word(key[..s].chars().next_back());
             let after = word(key[e..].chars().next());
             // Only an alternative that starts with a letter or digit must start a word:
@@ -1329,12 +1358,12 @@ impl Matcher {
                 | (a.3 as u128) << 32
                 | a.4.to_bits() as u128
         });
-        let mut hits: Vec<(usize, usize, u8, f32)> = Vec::new();
+        let hits = &mut bufs.hits;
         for run in alt_hits.chunk_by(|a, b| a.0 == b.0) {
             let r = &self.rules[run[0].0 as usize];
             hits.clear();
             hits.extend(run.iter().map(|h| (h.1, h.2, h.3, h.4)));
-            if let Some((span, spec)) = window_covering(&hits, r.groups) {
+            if let Some((span, spec)) = window_covering(hits, r.groups) {
                 // Tighter, more demanding rules with rarer words are more specific.
                 let spread = (span.1 - span.0) as f32 / KEYWORD_SPAN as f32;
                 let conf = KEYWORD - 0.1 * spread.min(1.0)
@@ -1351,15 +1380,18 @@ impl Matcher {
 
         // Latin phrases. Hits are (phrase, position, slot), sorted: each phrase's hits are
         // then one run in position order, with no map per text.
-        let toks = tokenize(key);
-        let mut unit_hits: Vec<Hit> = Vec::new();
+        let toks = &mut bufs.toks;
+        tokenize_into(key, toks);
+        let toks = &*toks;
+        let unit_hits = &mut bufs.unit_hits;
+        unit_hits.clear();
         for (ti, t) in toks.iter().enumerate() {
             if let Some(list) = self.words.get(&key[t.start..t.end]) {
                 unit_hits.extend(list.iter().map(|&(p, slot)| Hit::new(p, ti, slot)));
             }
         }
         unit_hits.sort_unstable();
-        let mut pos_slots: Vec<(usize, u16)> = Vec::new();
+        let pos_slots = &mut bufs.pos_slots;
         for run in unit_hits.chunk_by(|a, b| a.phrase() == b.phrase()) {
             let p = &self.phrases[run[0].phrase() as usize];
             let tok_span = |a: usize, b: usize| (toks[a].start, toks[b].end);
@@ -1381,7 +1413,7 @@ impl Matcher {
             }
             pos_slots.clear();
             pos_slots.extend(run.iter().map(|h| (h.pos(), h.slot())));
-            if let Some((share, a, b)) = best_window(&pos_slots, &p.weights, p.len * 2 + 6) {
+            if let Some((share, a, b)) = best_window(pos_slots, &p.weights, p.len * 2 + 6) {
                 if let Some(conf) = weak_conf(p, share) {
                     ev.push(Evidence {
                         code: p.code,
@@ -1454,7 +1486,7 @@ impl Matcher {
                 }
                 pos_slots.clear();
                 pos_slots.extend(run.iter().map(|h| (h.pos(), h.slot())));
-                if let Some((share, a, b)) = best_window(&pos_slots, &p.weights, p.len * 2 + 4) {
+                if let Some((share, a, b)) = best_window(pos_slots, &p.weights, p.len * 2 + 4) {
                     if let Some(conf) = weak_conf(p, share) {
                         ev.push(Evidence {
                             code: p.code,
@@ -1476,8 +1508,8 @@ impl Matcher {
         !self.context.each(key, |_, start, _| {
             let before = key[..start].chars().next_back();
             let first = key[start..].chars().next();
-            let counts = is_cjk(first.unwrap_or(' '))
-                || !before.is_some_and(|c| c.is_alphanumeric() && !is_cjk(c));
+            let counts =
+                is_cjk(first.unwrap_or(' ')) || !before.is_some_and(|c| alnum(c) && !is_cjk(c));
             !counts
         })
     }
@@ -1485,23 +1517,31 @@ impl Matcher {
     /// Combines the evidence per code, drops weak matches that sit on a stronger match of
     /// another code, and renders the survivors.
     fn decide(&self, text: &str, n: &Normalized, ev: Vec<Evidence>) -> Vec<Match> {
-        let mut per: HashMap<u16, Vec<Evidence>> = HashMap::new();
-        for e in ev {
-            per.entry(e.code).or_default().push(e);
-        }
+        // Each code's evidence, one run per code (in the order found within a run).
+        let mut ev = ev;
+        ev.sort_by_key(|e| e.code);
         // Destinations the text names: weaker evidence for a code of another destination counts
         // less (a Marketo ticket saying "client secret is invalid" is not the Dynamics code).
-        let dest_ac = self.dest_ac.get_or_init(|| nfa(&self.dest_keys).ok());
-        let named = match dest_ac {
-            Some(ac) => ac
-                .find_iter(&n.key)
-                .fold(0u8, |acc, m| acc | self.dest_bits[m.pattern().as_usize()]),
-            None => 0,
+        // Looked for only when a code with destinations has such evidence.
+        let mut named: Option<u8> = None;
+        let mut names = || {
+            *named.get_or_insert_with(|| {
+                match self.dest_ac.get_or_init(|| nfa(&self.dest_keys).ok()) {
+                    Some(ac) => ac
+                        .find_iter(&n.key)
+                        .fold(0u8, |acc, m| acc | self.dest_bits[m.pattern().as_usize()]),
+                    None => 0,
+                }
+            })
         };
         let mut best: Vec<(u16, f32, Evidence)> = Vec::new();
-        for (code, mut list) in per {
+        for list in ev.chunk_by_mut(|a, b| a.code == b.code) {
+            let code = list[0].code;
             let dest = self.dest[code as usize];
-            if named != 0 && dest != 0 && dest & named == 0 {
+            if dest != 0 && list.iter().any(|e| e.conf < 0.85) && {
+                let named = names();
+                named != 0 && dest & named == 0
+            } {
                 for e in list.iter_mut().filter(|e| e.conf < 0.85) {
                     e.conf -= 0.08;
                 }
@@ -1565,6 +1605,17 @@ impl Matcher {
             })
             .collect()
     }
+}
+
+/// [`Matcher::collect`]'s buffers, kept per thread.
+#[derive(Default)]
+struct Bufs {
+    seen: Vec<u8>,
+    alt_hits: Vec<(u32, usize, usize, u8, f32)>,
+    hits: Vec<(usize, usize, u8, f32)>,
+    toks: Vec<Tok>,
+    unit_hits: Vec<Hit>,
+    pos_slots: Vec<(usize, u16)>,
 }
 
 /// A phrase unit found in a text, packed in one integer so that sorting the hits sorts plain
