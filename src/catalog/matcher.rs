@@ -1426,7 +1426,9 @@ impl Matcher {
         }
 
         // Chinese and Korean phrases.
-        if key.chars().any(is_cjk) {
+        // Every CJK character is three bytes or more, led by 0xe1 or above: most keys are
+        // ruled out by a byte scan.
+        if key.bytes().any(|b| b >= 0xe1) && key.chars().any(is_cjk) {
             let (chars, at) = compact(key);
             let text_compact: String = chars.iter().collect();
             let mut char_byte = Vec::with_capacity(chars.len() + 1);
