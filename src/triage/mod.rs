@@ -22,7 +22,7 @@ use reader::OpenError;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 
 /// An input, opened and checked before anything is written.
@@ -84,6 +84,8 @@ pub fn run(args: TriageArgs, app: &mut App) -> anyhow::Result<Exit> {
                 }
             }
             let mut hits = done.codes.iter().peekable();
+            // The batch's lines, written at once.
+            line.clear();
             for (i, meta) in done.meta.iter().enumerate() {
                 let number = number_base + i as u64 + 1;
                 let codes: &[String] = match hits.peek() {
@@ -110,11 +112,10 @@ pub fn run(args: TriageArgs, app: &mut App) -> anyhow::Result<Exit> {
                     }
                 }
                 if json {
-                    line.clear();
                     record_json(&mut line, number, meta, file_json.as_deref(), codes);
-                    out.write_all(&line)?;
                 }
             }
+            out.write_all(&line)?;
             number_base += done.meta.len() as u64;
             tally.candidates += done.candidates as u64;
             Ok(())
@@ -190,7 +191,7 @@ fn record_json(
     codes: &[String],
 ) {
     out.extend_from_slice(b"{\"record\":");
-    let _ = write!(out, "{number}"); // into a Vec: cannot fail, allocates nothing
+    out.extend_from_slice(itoa::Buffer::new().format(number).as_bytes());
     if let Some(id) = &meta.id {
         out.extend_from_slice(b",\"id\":");
         let _ = serde_json::to_writer(&mut *out, id);
