@@ -1135,7 +1135,14 @@ impl Matcher {
                     .map_or(ConfirmScan::Nothing, ConfirmScan::Automaton),
             }
         });
-        let mut seen: Vec<(u32, u8)> = Vec::new();
+        // The groups seen per rule, a byte each (a word such as "dynamics" is a group of
+        // hundreds of rules); the thread's, kept zeroed between calls: only the rules
+        // `touched` are reset.
+        thread_local! {
+            static SEEN: std::cell::Cell<(Vec<u8>, Vec<u32>)> = Default::default();
+        }
+        let (mut seen, mut touched) = SEEN.with(|s| s.take());
+        seen.resize(self.rules.len(), 0);
         let mut passed = false;
         // Whether the literal `li` completes what a signature needs; false to stop.
         let mut hit = |li: usize| {
@@ -1144,16 +1151,12 @@ impl Matcher {
                     Confirm::Pass => passed = true,
                     Confirm::Group { rule, group } => {
                         let r = &self.rules[rule as usize];
-                        let mask = match seen.iter_mut().find(|s| s.0 == rule) {
-                            Some(s) => {
-                                s.1 |= 1 << group;
-                                s.1
-                            }
-                            None => {
-                                seen.push((rule, 1 << group));
-                                1 << group
-                            }
-                        };
+                        let m = &mut seen[rule as usize];
+                        if *m == 0 {
+                            touched.push(rule);
+                        }
+                        *m |= 1 << group;
+                        let mask = *m;
                         let all = if r.groups >= 8 {
                             u8::MAX
                         } else {
@@ -1171,7 +1174,7 @@ impl Matcher {
             true
         };
         match scan {
-            ConfirmScan::Grams(g) => g.each(compact, hit),
+            ConfirmScan::Grams(g) => g.each(compact, &mut hit),
             ConfirmScan::Automaton(ac) => {
                 for m in ac.find_overlapping_iter(compact) {
                     if !hit(m.pattern().as_usize()) {
@@ -1179,8 +1182,12 @@ impl Matcher {
                     }
                 }
             }
-            ConfirmScan::Nothing => return true,
+            ConfirmScan::Nothing => passed = true,
         }
+        for r in touched.drain(..) {
+            seen[r as usize] = 0;
+        }
+        SEEN.with(|s| s.set((seen, touched)));
         passed
     }
 
