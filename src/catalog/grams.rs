@@ -67,6 +67,9 @@ fn byte_weight(b: u8) -> f64 {
         b'q' | b'x' => 0.2,
         // Ticket numbers, dates and amounts: digits are everywhere.
         b'0'..=b'9' => 12.0,
+        // In normalized keys (the matcher's patterns): a space between any two words.
+        b' ' => 15.0,
+        b'.' | b',' | b':' | b'-' | b'/' | b'\'' | b'"' | b'(' | b')' => 2.0,
         // Bytes of Chinese and Korean characters.
         _ => 3.0,
     }
@@ -233,6 +236,13 @@ impl GramFilter {
             false
         });
         found
+    }
+
+    /// Calls `f(literal, start)` for every occurrence of every literal in `buf` (which ends
+    /// with a line feed, as for [`GramFilter::find`]), in the order the scan meets their
+    /// windows, until `f` returns false.
+    pub fn each_at(&self, buf: &[u8], f: impl FnMut(usize, usize) -> bool) {
+        self.scan(buf, 0, f);
     }
 
     /// Calls `f(literal)` for every occurrence of every literal in `buf` (which ends with a

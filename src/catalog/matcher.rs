@@ -1238,7 +1238,7 @@ impl Matcher {
                 .build(&self.dest_keys)
                 .ok()
         });
-        self.keys.warm();
+        self.keys.warm_windows();
         self.cjk.warm();
         self.context.warm();
     }

@@ -8,6 +8,7 @@
 //! automaton. Both give the same occurrences; only their order differs, and no caller
 //! depends on it.
 
+use super::grams::GramFilter;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,11 @@ pub(crate) struct PatternSet {
     single: Vec<u32>,
     #[serde(skip)]
     ac: OnceLock<Option<AhoCorasick>>,
+    /// The strings found by windows (see [`GramFilter`]) instead of the automaton, for a
+    /// set of thousands searched in many texts: the automaton's states do not fit in the
+    /// cache, windows do. `None` when a string is too short for windows.
+    #[serde(skip)]
+    grams: OnceLock<Option<GramFilter>>,
 }
 
 impl PatternSet {
@@ -43,6 +49,7 @@ impl PatternSet {
             by_prefix,
             single,
             ac: OnceLock::new(),
+            grams: OnceLock::new(),
         }
     }
 
@@ -53,6 +60,17 @@ impl PatternSet {
     /// Builds the automaton now (for many texts to come).
     pub(crate) fn warm(&self) {
         let _ = self.automaton();
+    }
+
+    /// Prepares the search by windows (and the automaton, for sets it cannot serve).
+    pub(crate) fn warm_windows(&self) {
+        if self
+            .grams
+            .get_or_init(|| GramFilter::build(&self.strings, &|_| 0))
+            .is_none()
+        {
+            self.warm();
+        }
     }
 
     fn automaton(&self) -> Option<&AhoCorasick> {
@@ -80,6 +98,9 @@ impl PatternSet {
     pub(crate) fn each(&self, hay: &str, mut f: impl FnMut(usize, usize, usize) -> bool) -> bool {
         if self.strings.is_empty() {
             return true;
+        }
+        if let Some(Some(g)) = self.grams.get() {
+            return self.each_by_windows(g, hay, f);
         }
         if hay.len() > INDEX_MAX || self.ac.get().is_some() {
             if let Some(ac) = self.automaton() {
@@ -109,6 +130,34 @@ impl PatternSet {
             }
         }
         true
+    }
+}
+
+impl PatternSet {
+    /// [`PatternSet::each`] by windows: every occurrence of every string, once (in the
+    /// order the scan meets them, not by position).
+    fn each_by_windows(
+        &self,
+        g: &GramFilter,
+        hay: &str,
+        mut f: impl FnMut(usize, usize, usize) -> bool,
+    ) -> bool {
+        // The scan wants a line feed after the text (a string at its very end is seen by a
+        // window that reaches one byte past it); no string or text holds one.
+        thread_local! {
+            static BUF: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+        }
+        let mut buf = BUF.with(|b| b.take());
+        buf.clear();
+        buf.extend_from_slice(hay.as_bytes());
+        buf.push(b'\n');
+        let mut go = true;
+        g.each_at(&buf, |li, start| {
+            go = f(li, start, start + self.strings[li].len());
+            go
+        });
+        BUF.with(|b| b.set(buf));
+        go
     }
 }
 
@@ -145,6 +194,37 @@ mod tests {
                 .sum();
             prop_assert_eq!(by_index.len(), naive);
         }
+
+        /// Windows find what the automaton finds, in texts with spaces and punctuation as
+        /// normalized keys have, strings at the very start and end included.
+        #[test]
+        fn windows_and_automaton_agree(
+            pats in proptest::collection::vec("[ab가 .:]{1,3}[ab가]{1,5}", 1..12),
+            hay in "[ab가c .:]{0,80}",
+        ) {
+            let set = PatternSet::new(pats.clone());
+            // Also with a string at the very end, where a short one's windows reach past it.
+            let hays = [hay.clone(), format!("{hay}{}", pats[0]), format!("{hay}c{}", pats[0])];
+            let by_index: Vec<_> = hays.iter().map(|h| occurrences(&set, h)).collect();
+            set.warm_windows();
+            prop_assert!(set.grams.get().is_some_and(|g| g.is_some()) || pats.iter().any(|p| p.len() < 3));
+            for (h, want) in hays.iter().zip(&by_index) {
+                prop_assert_eq!(&occurrences(&set, h), want);
+            }
+        }
+    }
+
+    #[test]
+    fn windows_stop_when_asked() {
+        let set = PatternSet::new(vec!["abc".into(), "bcd".into()]);
+        set.warm_windows();
+        let mut n = 0;
+        assert!(!set.each("abcd abcd", |_, _, _| {
+            n += 1;
+            false
+        }));
+        assert_eq!(n, 1);
+        assert!(set.each("abcd", |_, _, _| true));
     }
 
     #[test]
