@@ -10,7 +10,8 @@
 #   3. builds leadcheck with `cargo build --release`;
 #   4. installs ripgrep into .tools/ if it is missing (`cargo install ripgrep --locked`;
 #      NO_RG_INSTALL=1 skips it and the rg column);
-#   5. times, with /usr/bin/time (elapsed seconds and peak RSS), the median of RUNS (3) runs:
+#   5. times, with /usr/bin/time (elapsed seconds and peak RSS), the median of RUNS (3) runs,
+#      interleaved round by round (paths must not hold spaces):
 #        leadcheck triage --format json tickets.txt          (classifies every record, all cores)
 #        leadcheck triage --threads 1 --format json ...     (one classifying thread)
 #        grep -c -F -i -f frags.txt tickets.txt              (only finds lines)
@@ -71,19 +72,24 @@ measure() {
 
 cat "$tickets" >/dev/null  # warm the page cache
 RUNS=${RUNS:-3}
-# Median of RUNS runs of a command: prints "seconds peak_kib" (peak RSS of the median run).
-median() {
-    local rows=()
-    for _ in $(seq "$RUNS"); do rows+=("$(measure "$@")"); done
-    printf '%s\n' "${rows[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p"
-}
-# The three are interleaved run by run would be fairer on a busy machine; they are at least
-# measured back to back, in one run of this script.
-read -r t_lc rss_lc < <(median "$bin" triage --format json "$tickets")
-read -r t_lc1 rss_lc1 < <(median "$bin" triage --threads 1 --format json "$tickets")
-read -r t_grep rss_grep < <(median grep -c -F -i -f "$OUT/frags.txt" "$tickets")
+# The commands are interleaved, one round after another, so that a busy spell of the
+# machine slows every command alike; each result is the median of its RUNS runs (with the
+# peak RSS of that run).
+names=(lc lc1 grep); cmds=("$bin triage --format json $tickets" "$bin triage --threads 1 --format json $tickets" "grep -c -F -i -f $OUT/frags.txt $tickets")
+if [[ -n "$rg_bin" ]]; then names+=(rg); cmds+=("$rg_bin -j1 -c -F -i -f $OUT/frags.txt $tickets"); fi
+declare -A rows
+for _ in $(seq "$RUNS"); do
+    for k in "${!names[@]}"; do
+        # shellcheck disable=SC2086 # the command line is split on purpose
+        rows[${names[$k]}]+="$(measure ${cmds[$k]})"$'\n'
+    done
+done
+median_of() { printf '%s' "${rows[$1]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p"; }
+read -r t_lc rss_lc < <(median_of lc)
+read -r t_lc1 rss_lc1 < <(median_of lc1)
+read -r t_grep rss_grep < <(median_of grep)
 t_rg=""; rss_rg=""
-if [[ -n "$rg_bin" ]]; then read -r t_rg rss_rg < <(median "$rg_bin" -j1 -c -F -i -f "$OUT/frags.txt" "$tickets"); fi
+if [[ -n "$rg_bin" ]]; then read -r t_rg rss_rg < <(median_of rg); fi
 
 "$bin" triage --format json "$tickets" > "$OUT/triage.jsonl"
 matched=$(tail -1 "$OUT/triage.jsonl")
