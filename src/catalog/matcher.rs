@@ -17,7 +17,7 @@
 //! what keeps `triage` fast on large exports.
 
 use super::grams::GramFilter;
-use super::normalize::{self, is_placeholder, Normalized};
+use super::normalize::{self, alnum, is_placeholder, Normalized};
 use super::patterns::PatternSet;
 use super::prefilter::Folder;
 use super::{Catalog, Entry};
@@ -293,17 +293,7 @@ fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_alphanumeric();
     }
-    is_placeholder(c) || (!is_cjk(c) && c.is_alphanumeric())
-}
-
-/// `char::is_alphanumeric`, with the common scripts answered without a table lookup.
-fn alnum(c: char) -> bool {
-    match c as u32 {
-        0..=0x7f => c.is_ascii_alphanumeric(),
-        // Han and Hangul syllables, all letters.
-        0x3400..=0x4dbf | 0x4e00..=0x9fff | 0xac00..=0xd7a3 => true,
-        _ => c.is_alphanumeric(),
-    }
+    is_placeholder(c) || (!is_cjk(c) && alnum(c))
 }
 
 /// A Latin token of a normalized text: a word or a placeholder.
@@ -1885,7 +1875,7 @@ pub fn detect_lang(text: &str, key: &str) -> TextLang {
             TextLang::ZhTw
         };
     }
-    for w in key.split(|c: char| !c.is_alphanumeric()) {
+    for w in key.split(|c: char| !alnum(c)) {
         match w {
             "nie" | "sie" | "jest" | "mozna" | "uzytkownik" | "uzytkownika" | "blad" | "dla"
             | "oraz" | "prosze" | "nalezy" => pl += 1,

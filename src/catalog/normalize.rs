@@ -220,7 +220,18 @@ impl Builder {
 /// Characters next to which spaces are dropped: punctuation and symbols (not quotes, which
 /// delimit names, and not placeholders).
 fn is_joiner(c: char) -> bool {
-    !(c.is_alphanumeric() || c == ' ' || c == '\'' || c == '"' || is_placeholder(c))
+    !(alnum(c) || c == ' ' || c == '\'' || c == '"' || is_placeholder(c))
+}
+
+/// `char::is_alphanumeric`, with the common scripts answered without the Unicode table (a
+/// search that is slow for Hangul and Han, far into it).
+pub(crate) fn alnum(c: char) -> bool {
+    match c as u32 {
+        0..=0x7f => c.is_ascii_alphanumeric(),
+        // Han and Hangul syllables, all letters.
+        0x3400..=0x4dbf | 0x4e00..=0x9fff | 0xac00..=0xd7a3 => true,
+        _ => c.is_alphanumeric(),
+    }
 }
 
 /// Zero-width and bidi formatting characters, soft hyphen, byte-order mark.
@@ -273,9 +284,10 @@ fn run(text: &str, fold: bool, fast: bool) -> Normalized {
         let c = text[i..].chars().next().unwrap_or(' ');
         let len = c.len_utf8();
         let from = (i as u32, (i + len) as u32);
-        // Han ideographs, most of a Chinese text: no NFKC mapping, no case, no accent, so
-        // what `feed` would emit after its checks.
-        if fast && matches!(c as u32, 0x4e00..=0x9fff | 0x3400..=0x4dbf) {
+        // Han ideographs and Hangul syllables, most of a Chinese or Korean text: no NFKC
+        // mapping (Hangul is kept whole), no case, no accent, so what `feed` would emit
+        // after its checks.
+        if fast && matches!(c as u32, 0x4e00..=0x9fff | 0x3400..=0x4dbf | 0xac00..=0xd7a3) {
             line_start = false;
             b.emit(c, from);
             i += len;
@@ -544,6 +556,13 @@ mod tests {
             b"aadsts7000215: invalid client secret"
         ));
         assert!(!may_hold_placeholder(b"ticket t-00154416 and 0x80040220"));
+    }
+
+    #[test]
+    fn the_alphanumeric_shortcut_agrees_with_unicode() {
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            assert_eq!(alnum(c), c.is_alphanumeric(), "{:x}", c as u32);
+        }
     }
 
     #[test]
