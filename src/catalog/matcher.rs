@@ -1017,6 +1017,13 @@ impl Matcher {
         let key_strings = unique;
         m.key_pats = targets;
         m.keys = PatternSet::new(key_strings);
+        // The keys' windows, the rarest in the catalog's own pages normalized as texts are
+        // (spaces and punctuation included): counted once, when the matcher is compiled.
+        let prose: String = super::embedded_files()
+            .iter()
+            .map(|(_, text)| normalize::fold(text) + "\n")
+            .collect();
+        m.keys.choose_windows(&prose);
         literals.remove("");
         let mut literals: Vec<String> = literals.into_iter().collect();
         literals.sort();

@@ -24,6 +24,10 @@ pub(crate) struct PatternSet {
     by_prefix: FxHashMap<[u8; 2], Vec<u32>>,
     /// Patterns of one byte, checked at every position.
     single: Vec<u32>,
+    /// Where each string's window is (see [`GramFilter::choose`]), chosen ahead of time;
+    /// empty: chosen when the windows are built.
+    #[serde(default)]
+    windows: Vec<u32>,
     #[serde(skip)]
     ac: OnceLock<Option<AhoCorasick>>,
     /// The strings found by windows (see [`GramFilter`]) instead of the automaton, for a
@@ -48,6 +52,7 @@ impl PatternSet {
             strings,
             by_prefix,
             single,
+            windows: Vec::new(),
             ac: OnceLock::new(),
             grams: OnceLock::new(),
         }
@@ -62,13 +67,26 @@ impl PatternSet {
         let _ = self.automaton();
     }
 
+    /// Chooses each string's window by how often it occurs in `prose` (normalized text
+    /// like the texts searched), for [`PatternSet::warm_windows`].
+    pub(crate) fn choose_windows(&mut self, prose: &str) {
+        let mut seen: FxHashMap<u32, u32> = FxHashMap::default();
+        for w in prose.as_bytes().windows(4) {
+            *seen
+                .entry(u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+                .or_default() += 1;
+        }
+        self.windows = GramFilter::choose(&self.strings, &|w| seen.get(&w).copied().unwrap_or(0))
+            .unwrap_or_default();
+    }
+
     /// Prepares the search by windows (and the automaton, for sets it cannot serve).
     pub(crate) fn warm_windows(&self) {
-        if self
-            .grams
-            .get_or_init(|| GramFilter::build(&self.strings, &|_| 0))
-            .is_none()
-        {
+        let grams = self.grams.get_or_init(|| {
+            GramFilter::with_offsets(&self.strings, &self.windows)
+                .or_else(|| GramFilter::build(&self.strings, &|_| 0))
+        });
+        if grams.is_none() {
             self.warm();
         }
     }
