@@ -258,3 +258,50 @@ fn snapshot_json_lines() {
         insta::assert_snapshot!("triage_json", String::from_utf8(out.stdout).unwrap());
     });
 }
+
+/// An export large enough for the prefilter's windows to be chosen from its first batch,
+/// mixing Chinese, Korean, Arabic, emoji and combining marks with errors: every record gets
+/// the codes it gets alone in a small input (where nothing is chosen), from a file and from
+/// stdin.
+#[test]
+fn a_large_mixed_script_export_is_classified_as_its_lines_are_alone() {
+    let lines = [
+        "您好， 請將 Maria 加入財務部的通訊群組清單。 Outlook 行事曆無法同步。",
+        "담당자님, 어제부터 Outlook 일정이 휴대폰과 동기화되지 않습니다. 😀",
+        "مرحبا، البريد لا يعمل منذ الأمس في Outlook 👋🏽",
+        "Ele\u{301}ve: o calenda\u{301}rio do Outlook na\u{303}o sincroniza, redirect loop no navegador",
+        "Unable to save the lead to Dynamics CRM. LastCRMError: SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user.",
+        "리드를 Dynamics 365에 저장할 수 없습니다. 사용자에게 할당된 역할이 없습니다 (SecLib::RetrievePrivilegeForUser)",
+        "无法将潜在客户保存到 Dynamics CRM：AADSTS7000215: Invalid client secret provided.",
+        "Marketplace leads to our HTTPS endpoint fail: ERR_TOO_MANY_REDIRECTS, redirect loop after login 🔁",
+        "Nie mogę zapisać leadów w Azure Table: AuthenticationFailed, Server failed to authenticate the request.",
+    ];
+    // Alone: one small input holding each line once.
+    let small = lines.join("\n") + "\n";
+    let (code, alone, _, _) = triage(&["-"], Some(small.as_bytes()));
+    assert_eq!(code, 0);
+    let want: Vec<Vec<&str>> = alone.iter().map(codes).collect();
+    assert!(
+        want.iter().filter(|c| !c.is_empty()).count() >= 4,
+        "{want:?}"
+    );
+    // Large: the same lines, over and over, past the first batch's choice of windows.
+    let mut big = String::new();
+    while big.len() < 600 * 1024 {
+        big.push_str(&small);
+    }
+    let (_dir, path) = temp("export.txt", big.as_bytes());
+    for stdin in [false, true] {
+        let (code, records, summary, err) = if stdin {
+            triage(&["-"], Some(big.as_bytes()))
+        } else {
+            triage(&[path.to_str().unwrap()], None)
+        };
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(records.len(), big.lines().count());
+        for (i, r) in records.iter().enumerate() {
+            assert_eq!(codes(r), want[i % lines.len()], "record {}", i + 1);
+        }
+        assert_eq!(summary["summary"]["records"], records.len());
+    }
+}
