@@ -1520,9 +1520,41 @@ impl Matcher {
         })
     }
 
-    /// Combines the evidence per code, drops weak matches that sit on a stronger match of
-    /// another code, and renders the survivors.
+    /// The matches [`Matcher::select`] keeps, rendered.
     fn decide(&self, text: &str, n: &Normalized, ev: Vec<Evidence>) -> Vec<Match> {
+        let mut detected = None;
+        self.select(n, ev)
+            .into_iter()
+            .map(|(code, conf, e)| {
+                let language = e
+                    .lang
+                    .unwrap_or_else(|| *detected.get_or_insert_with(|| detect_lang(text, &n.key)));
+                Match {
+                    code: self.codes[code as usize].clone(),
+                    confidence: (conf * 100.0).round() / 100.0,
+                    language,
+                    matched: fragment(text, n, e.span),
+                }
+            })
+            .collect()
+    }
+
+    /// The codes [`Matcher::match_unfiltered`] reports for `text`, best first, without
+    /// what only their rendering needs (language, the fragment as written): what a triage
+    /// writes.
+    pub fn codes_unfiltered(&self, text: &str) -> Vec<String> {
+        let n = normalize::normalize_mapped(text);
+        let ev = self.collect(&n);
+        self.select(&n, ev)
+            .into_iter()
+            .map(|(code, _, _)| self.codes[code as usize].clone())
+            .collect()
+    }
+
+    /// Combines the evidence per code and drops weak matches that sit on a stronger match
+    /// of another code: the codes kept, best first, with their confidence and deciding
+    /// evidence.
+    fn select(&self, n: &Normalized, ev: Vec<Evidence>) -> Vec<(u16, f32, Evidence)> {
         // Each code's evidence, one run per code (in the order found within a run).
         let mut ev = ev;
         ev.sort_by_key(|e| e.code);
@@ -1596,20 +1628,7 @@ impl Matcher {
             }
             kept.push(cand);
         }
-        let mut detected = None;
-        kept.into_iter()
-            .map(|(code, conf, e)| {
-                let language = e
-                    .lang
-                    .unwrap_or_else(|| *detected.get_or_insert_with(|| detect_lang(text, &n.key)));
-                Match {
-                    code: self.codes[code as usize].clone(),
-                    confidence: (conf * 100.0).round() / 100.0,
-                    language,
-                    matched: fragment(text, n, e.span),
-                }
-            })
-            .collect()
+        kept
     }
 }
 
@@ -2055,6 +2074,29 @@ ko-KR = ["사용자에게 할당된 역할이 없습니다"]"#,
         let mut c = codes(&m, "First AADSTS50126 then later: no roles are assigned to user (SecLib::RetrievePrivilegeForUser).");
         c.sort();
         assert_eq!(c, ["LC301", "LC402"]);
+    }
+
+    /// What a triage writes is what `explain` finds: the same codes in the same order, on
+    /// every line of the equivalence corpus (every fixture message, errors among tickets).
+    #[test]
+    fn codes_alone_are_the_codes_of_the_matches() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/equivalence/input.txt"
+        );
+        let corpus = std::fs::read_to_string(path).unwrap();
+        let m = Matcher::get();
+        let mut matched = 0;
+        for line in corpus.lines() {
+            let full: Vec<String> = m
+                .match_unfiltered(line)
+                .into_iter()
+                .map(|x| x.code)
+                .collect();
+            assert_eq!(m.codes_unfiltered(line), full, "{line}");
+            matched += !full.is_empty() as usize;
+        }
+        assert!(matched > 600, "{matched}");
     }
 
     #[test]

@@ -339,11 +339,7 @@ fn full(matcher: &Matcher, batch: &Batch, candidate: &[bool]) -> Vec<(usize, Vec
         .enumerate()
         .filter(|(_, c)| **c)
         .filter_map(|(i, _)| {
-            let codes: Vec<String> = matcher
-                .match_unfiltered(batch.record(i))
-                .into_iter()
-                .map(|m| m.code)
-                .collect();
+            let codes = matcher.codes_unfiltered(batch.record(i));
             (!codes.is_empty()).then_some((i, codes))
         })
         .collect()
