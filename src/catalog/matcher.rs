@@ -1132,14 +1132,13 @@ impl Matcher {
                     .map_or(ConfirmScan::Nothing, ConfirmScan::Automaton),
             }
         });
-        // The groups seen per rule, a byte each (a word such as "dynamics" is a group of
-        // hundreds of rules); the thread's, kept zeroed between calls: only the rules
-        // `touched` are reset.
+        // The groups seen per rule (a word such as "dynamics" is a group of hundreds of
+        // rules), in the thread's buffers.
         thread_local! {
-            static SEEN: std::cell::Cell<(Vec<u8>, Vec<u32>)> = Default::default();
+            static SEEN: std::cell::Cell<RuleGroups> = Default::default();
         }
-        let (mut seen, mut touched) = SEEN.with(|s| s.take());
-        seen.resize(self.rules.len(), 0);
+        let mut seen = SEEN.with(|s| s.take());
+        seen.start(self.rules.len());
         let mut passed = false;
         // Whether the literal `li` completes what a signature needs; false to stop.
         let mut hit = |li: usize| {
@@ -1148,12 +1147,7 @@ impl Matcher {
                     Confirm::Pass => passed = true,
                     Confirm::Group { rule, group } => {
                         let r = &self.rules[rule as usize];
-                        let m = &mut seen[rule as usize];
-                        if *m == 0 {
-                            touched.push(rule);
-                        }
-                        *m |= 1 << group;
-                        let mask = *m;
+                        let mask = seen.mark(rule, group);
                         let all = if r.groups >= 8 {
                             u8::MAX
                         } else {
@@ -1181,10 +1175,7 @@ impl Matcher {
             }
             ConfirmScan::Nothing => passed = true,
         }
-        for r in touched.drain(..) {
-            seen[r as usize] = 0;
-        }
-        SEEN.with(|s| s.set((seen, touched)));
+        SEEN.with(|s| s.set(seen));
         passed
     }
 
@@ -1301,8 +1292,7 @@ impl Matcher {
         // (see `window_covering`): the groups seen are marked per rule (a byte each; rules
         // have at most 8), and only the hits of rules that have them all are sorted.
         let seen = &mut bufs.seen;
-        seen.clear();
-        seen.resize(self.rules.len(), 0);
+        seen.start(self.rules.len());
         // (rule, start, end, group, specificity), sorted below: one run per rule.
         let alt_hits = &mut bufs.alt_hits;
         alt_hits.clear();
@@ -1342,16 +1332,15 @@ impl Matcher {
                         if (latin_start && before) || (bound_end && after) {
                             continue;
                         }
-                        seen[rule as usize] |= 1 << group;
+                        seen.mark(rule, group);
                         alt_hits.push((rule, s, e, group, spec));
                     }
                 }
             }
             true
         });
-        alt_hits.retain(|h| {
-            seen[h.0 as usize].count_ones() == u32::from(self.rules[h.0 as usize].groups)
-        });
+        alt_hits
+            .retain(|h| seen.get(h.0).count_ones() == u32::from(self.rules[h.0 as usize].groups));
         // By (rule, start, end, group, specificity), as one integer: specificity is positive,
         // so its bits order as the number does; offsets fit 32 bits (texts are at most a
         // MiB) and rule numbers 24 (checked when the matcher is built).
@@ -1632,10 +1621,42 @@ impl Matcher {
     }
 }
 
+/// The groups of each keyword rule seen in one text, a bit each (rules have at most 8):
+/// kept by a thread from text to text, so only the rules marked are cleared.
+#[derive(Default)]
+struct RuleGroups {
+    mask: Vec<u8>,
+    touched: Vec<u32>,
+}
+
+impl RuleGroups {
+    /// Nothing seen, for `rules` rules.
+    fn start(&mut self, rules: usize) {
+        for r in self.touched.drain(..) {
+            self.mask[r as usize] = 0;
+        }
+        self.mask.resize(rules, 0);
+    }
+
+    /// Marks `group` of `rule` seen; returns the rule's groups seen.
+    fn mark(&mut self, rule: u32, group: u8) -> u8 {
+        let m = &mut self.mask[rule as usize];
+        if *m == 0 {
+            self.touched.push(rule);
+        }
+        *m |= 1 << group;
+        *m
+    }
+
+    fn get(&self, rule: u32) -> u8 {
+        self.mask[rule as usize]
+    }
+}
+
 /// [`Matcher::collect`]'s buffers, kept per thread.
 #[derive(Default)]
 struct Bufs {
-    seen: Vec<u8>,
+    seen: RuleGroups,
     alt_hits: Vec<(u32, usize, usize, u8, f32)>,
     hits: Vec<(usize, usize, u8, f32)>,
     toks: Vec<Tok>,
@@ -2097,6 +2118,18 @@ ko-KR = ["사용자에게 할당된 역할이 없습니다"]"#,
             matched += !full.is_empty() as usize;
         }
         assert!(matched > 600, "{matched}");
+    }
+
+    #[test]
+    fn rule_groups_start_empty_for_each_text() {
+        let mut g = RuleGroups::default();
+        g.start(4);
+        assert_eq!(g.mark(2, 0), 1);
+        assert_eq!(g.mark(2, 3), 0b1001);
+        assert_eq!(g.mark(0, 1), 0b10);
+        g.start(4);
+        assert_eq!((0..4).map(|r| g.get(r)).collect::<Vec<_>>(), [0, 0, 0, 0]);
+        assert_eq!(g.mark(2, 1), 0b10);
     }
 
     #[test]
