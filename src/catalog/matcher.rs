@@ -135,6 +135,18 @@ struct Rule {
     /// Groups the prefilter cannot check (an alternative without letters or digits, or too
     /// short for its windows: under three bytes compacted): counted as present.
     free: u8,
+    /// Its alternatives, a range of [`Matcher::rule_alts`].
+    alts: (u32, u32),
+}
+
+/// One alternative of a keyword rule: a pattern of [`Matcher::keys`] in one of its groups.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct RuleAlt {
+    pat: u32,
+    group: u8,
+    bound_end: bool,
+    /// 1 / the number of codes whose rules have this alternative.
+    spec: f32,
 }
 
 /// The compiled catalog signatures. Serialized ahead of time (see [`super::compiled`]):
@@ -146,8 +158,11 @@ pub struct Matcher {
     rules: Vec<Rule>,
     /// Anchors and keyword alternatives, normalized.
     keys: PatternSet,
-    /// By pattern of `keys`: the anchors and keyword alternatives written that way.
+    /// By pattern of `keys`: the anchors written that way, and the rules it triggers (an
+    /// alternative of the group a rule is looked at for, its rarest).
     key_pats: Vec<Vec<KeyPat>>,
+    /// Every rule's alternatives, rule after rule (see [`Rule::alts`]).
+    rule_alts: Vec<RuleAlt>,
     // Looked up once per token of every candidate text: a fast hasher (the keys come from
     // the catalog, not from the text, so there is nothing to flood).
     words: FxHashMap<Box<str>, Vec<(u32, u16)>>,
@@ -777,6 +792,7 @@ impl Matcher {
             rules: Vec::new(),
             keys: PatternSet::default(),
             key_pats: Vec::new(),
+            rule_alts: Vec::new(),
             words: FxHashMap::default(),
             bigrams: FxHashMap::default(),
             pre_ac: OnceLock::new(),
@@ -978,12 +994,9 @@ impl Matcher {
                             }
                         }
                     }
-                    m.rules.push(Rule {
-                        code: ci as u16,
-                        lang,
-                        groups: groups.len() as u8,
-                        free,
-                    });
+                    // The range of `flat_pats` for now; of `rule_alts` once the patterns are
+                    // known.
+                    let first = flat_pats.len() as u32;
                     for (gi, group) in groups.iter().enumerate() {
                         for alt in group {
                             let alt = alt.trim().to_string();
@@ -997,6 +1010,13 @@ impl Matcher {
                             });
                         }
                     }
+                    m.rules.push(Rule {
+                        code: ci as u16,
+                        lang,
+                        groups: groups.len() as u8,
+                        free,
+                        alts: (first, flat_pats.len() as u32),
+                    });
                 }
             }
         }
@@ -1004,14 +1024,64 @@ impl Matcher {
         let mut order: Vec<usize> = (0..key_strings.len()).collect();
         order.sort_by(|&a, &b| key_strings[a].cmp(&key_strings[b]).then(a.cmp(&b)));
         let mut unique: Vec<String> = Vec::new();
-        let mut targets: Vec<Vec<KeyPat>> = Vec::new();
+        let mut pat_of = vec![0u32; key_strings.len()];
         for i in order {
             if unique.last() != Some(&key_strings[i]) {
                 unique.push(key_strings[i].clone());
-                targets.push(Vec::new());
             }
-            if let Some(t) = targets.last_mut() {
-                t.push(flat_pats[i]);
+            pat_of[i] = unique.len() as u32 - 1;
+        }
+        // A rule is looked at only when an alternative of its rarest group is in the text
+        // (rarest: its alternatives are in the fewest rules): "dynamics" is in hundreds of
+        // rules, and marking them all for every text that names the product was most of the
+        // keyword rules' cost. Which group triggers changes nothing found: a rule needs every
+        // group.
+        let mut rules_with = vec![0u32; unique.len()];
+        for (i, kp) in flat_pats.iter().enumerate() {
+            if let KeyPat::Alt { .. } = kp {
+                rules_with[pat_of[i] as usize] += 1;
+            }
+        }
+        let mut trigger = vec![false; flat_pats.len()];
+        for r in &mut m.rules {
+            let (a, b) = (r.alts.0 as usize, r.alts.1 as usize);
+            let group_of = |i: usize| match flat_pats[i] {
+                KeyPat::Alt { group, .. } => group,
+                KeyPat::Anchor { .. } => u8::MAX,
+            };
+            let cost = |g: u8| -> u64 {
+                (a..b)
+                    .filter(|&i| group_of(i) == g)
+                    .map(|i| u64::from(rules_with[pat_of[i] as usize]))
+                    .sum()
+            };
+            let rarest = (0..r.groups).min_by_key(|&g| (cost(g), g)).unwrap_or(0);
+            for i in (a..b).filter(|&i| group_of(i) == rarest) {
+                trigger[i] = true;
+            }
+            let start = m.rule_alts.len() as u32;
+            for i in a..b {
+                if let KeyPat::Alt {
+                    group,
+                    bound_end,
+                    spec,
+                    ..
+                } = flat_pats[i]
+                {
+                    m.rule_alts.push(RuleAlt {
+                        pat: pat_of[i],
+                        group,
+                        bound_end,
+                        spec,
+                    });
+                }
+            }
+            r.alts = (start, m.rule_alts.len() as u32);
+        }
+        let mut targets: Vec<Vec<KeyPat>> = vec![Vec::new(); unique.len()];
+        for i in 0..flat_pats.len() {
+            if matches!(flat_pats[i], KeyPat::Anchor { .. }) || trigger[i] {
+                targets[pat_of[i] as usize].push(flat_pats[i]);
             }
         }
         let key_strings = unique;
@@ -1287,23 +1357,28 @@ impl Matcher {
         // Without a lead context, weak evidence counts for nothing: not even computed.
         let context = self.in_context(key);
 
-        // Anchors and keyword alternatives. A word such as "dynamics" is an alternative of
-        // hundreds of rules, and a rule matches only when every one of its groups has a hit
-        // (see `window_covering`): the groups seen are marked per rule (a byte each; rules
-        // have at most 8), and only the hits of rules that have them all are sorted.
-        let seen = &mut bufs.seen;
-        seen.start(self.rules.len());
-        // (rule, start, end, group, specificity), sorted below: one run per rule.
-        let alt_hits = &mut bufs.alt_hits;
-        alt_hits.clear();
+        // Anchors and keyword alternatives. A keyword rule is looked at only when the text
+        // holds an alternative of its trigger group (its rarest; see `Matcher::build`); it
+        // matches only when every group has a hit (see `window_covering`).
+        let occ = &mut bufs.occ;
+        occ.clear();
+        let triggered = &mut bufs.triggered;
+        triggered.clear();
         self.keys.each(key, |pat, s, e| {
             let word = |c: Option<char>| c.is_some_and(|c| alnum(c) && !is_cjk(c));
             let before = word(key[..s].chars().next_back());
             let after = word(key[e..].chars().next());
             // Only an alternative that starts with a letter or digit must start a word:
             // ".edu" follows the host name in "jan@uczelnia.edu".
-            let latin_start = word(key[s..].chars().next());
-            // One pattern can stand for several anchors and alternatives.
+            let mid_word = before && word(key[s..].chars().next());
+            occ.push(Occurrence {
+                pat: pat as u32,
+                start: s as u32,
+                end: e as u32,
+                mid_word,
+                after,
+            });
+            // One pattern can stand for several anchors and triggers.
             for &kp in &self.key_pats[pat] {
                 match kp {
                     KeyPat::Anchor {
@@ -1324,38 +1399,41 @@ impl Matcher {
                         });
                     }
                     KeyPat::Alt {
-                        rule,
-                        group,
-                        bound_end,
-                        spec,
+                        rule, bound_end, ..
                     } => {
-                        if (latin_start && before) || (bound_end && after) {
-                            continue;
+                        if !(mid_word || (bound_end && after)) {
+                            triggered.push(rule);
                         }
-                        seen.mark(rule, group);
-                        alt_hits.push((rule, s, e, group, spec));
                     }
                 }
             }
             true
         });
-        alt_hits
-            .retain(|h| seen.get(h.0).count_ones() == u32::from(self.rules[h.0 as usize].groups));
-        // By (rule, start, end, group, specificity), as one integer: specificity is positive,
-        // so its bits order as the number does; offsets fit 32 bits (texts are at most a
-        // MiB) and rule numbers 24 (checked when the matcher is built).
-        alt_hits.sort_unstable_by_key(|a| {
-            (a.0 as u128) << 104
-                | (a.1 as u128 & 0xffff_ffff) << 72
-                | (a.2 as u128 & 0xffff_ffff) << 40
-                | (a.3 as u128) << 32
-                | a.4.to_bits() as u128
-        });
+        triggered.sort_unstable();
+        triggered.dedup();
+        // By pattern, for the rules' lookups.
+        occ.sort_unstable_by_key(|o| (o.pat, o.start, o.end));
         let hits = &mut bufs.hits;
-        for run in alt_hits.chunk_by(|a, b| a.0 == b.0) {
-            let r = &self.rules[run[0].0 as usize];
+        for &ri in triggered.iter() {
+            let r = &self.rules[ri as usize];
             hits.clear();
-            hits.extend(run.iter().map(|h| (h.1, h.2, h.3, h.4)));
+            let mut groups = 0u8;
+            for a in &self.rule_alts[r.alts.0 as usize..r.alts.1 as usize] {
+                let from = occ.partition_point(|o| o.pat < a.pat);
+                for o in occ[from..].iter().take_while(|o| o.pat == a.pat) {
+                    if o.mid_word || (a.bound_end && o.after) {
+                        continue;
+                    }
+                    groups |= 1 << a.group;
+                    hits.push((o.start as usize, o.end as usize, a.group, a.spec));
+                }
+            }
+            if groups.count_ones() != u32::from(r.groups) {
+                continue;
+            }
+            // By (start, end, group, specificity): specificity is positive, so its bits
+            // order as the number does.
+            hits.sort_unstable_by_key(|h| (h.0, h.1, h.2, h.3.to_bits()));
             if let Some((span, spec)) = window_covering(hits, r.groups) {
                 // Tighter, more demanding rules with rarer words are more specific.
                 let spread = (span.1 - span.0) as f32 / KEYWORD_SPAN as f32;
@@ -1648,6 +1726,7 @@ impl RuleGroups {
         *m
     }
 
+    #[cfg(test)]
     fn get(&self, rule: u32) -> u8 {
         self.mask[rule as usize]
     }
@@ -1656,12 +1735,24 @@ impl RuleGroups {
 /// [`Matcher::collect`]'s buffers, kept per thread.
 #[derive(Default)]
 struct Bufs {
-    seen: RuleGroups,
-    alt_hits: Vec<(u32, usize, usize, u8, f32)>,
+    occ: Vec<Occurrence>,
+    triggered: Vec<u32>,
     hits: Vec<(usize, usize, u8, f32)>,
     toks: Vec<Tok>,
     unit_hits: Vec<Hit>,
     pos_slots: Vec<(usize, u16)>,
+}
+
+/// A key pattern found in a text, and what its neighbours say about it.
+#[derive(Clone, Copy)]
+struct Occurrence {
+    pat: u32,
+    start: u32,
+    end: u32,
+    /// It starts with a letter or digit that follows one: not an alternative.
+    mid_word: bool,
+    /// A letter or digit follows it: not an alternative that must end a word.
+    after: bool,
 }
 
 /// A phrase unit found in a text, packed in one integer so that sorting the hits sorts plain
@@ -2063,6 +2154,12 @@ ko-KR = ["사용자에게 할당된 역할이 없습니다"]"#,
         );
         assert_eq!(
             codes(&m, "How much does an Azure Table cost per month?"),
+            ["LC607"]
+        );
+        // An alternative must start a word: "multicost" holds no "cost".
+        assert!(codes(&m, "The multicost report of our Azure Table").is_empty());
+        assert_eq!(
+            codes(&m, "The multicost report, and what our Azure Table costs"),
             ["LC607"]
         );
     }
