@@ -386,15 +386,21 @@ fn is_placeholder_name(rest: &str) -> bool {
 
 /// Alphanumeric characters only (CJK included), with each one's byte offset in the key.
 fn compact(key: &str) -> (Vec<char>, Vec<usize>) {
-    let mut chars = Vec::new();
-    let mut at = Vec::new();
+    let (mut chars, mut at) = (Vec::new(), Vec::new());
+    compact_into(key, &mut chars, &mut at);
+    (chars, at)
+}
+
+/// [`compact`] into buffers that are reused.
+fn compact_into(key: &str, chars: &mut Vec<char>, at: &mut Vec<usize>) {
+    chars.clear();
+    at.clear();
     for (i, c) in key.char_indices() {
         if alnum(c) || is_placeholder(c) {
             chars.push(c);
             at.push(i);
         }
     }
-    (chars, at)
 }
 
 fn bigrams_of(chars: &[char]) -> Vec<(char, char)> {
@@ -1500,16 +1506,26 @@ impl Matcher {
         // Every CJK character is three bytes or more, led by 0xe1 or above: most keys are
         // ruled out by a byte scan.
         if key.bytes().any(|b| b >= 0xe1) && key.chars().any(is_cjk) {
-            let (chars, at) = compact(key);
-            let text_compact: String = chars.iter().collect();
-            let mut char_byte = Vec::with_capacity(chars.len() + 1);
-            let mut off = 0;
-            for c in &chars {
-                char_byte.push(off);
-                off += c.len_utf8();
+            // The key's letters and digits (see `compact`): each one's offset in the key
+            // (`at`) and in their own string (`char_byte`, one more at the end).
+            let Bufs {
+                chars,
+                at,
+                char_byte,
+                text_compact,
+                cjk_hits,
+                whole,
+                ..
+            } = bufs;
+            compact_into(key, chars, at);
+            text_compact.clear();
+            char_byte.clear();
+            for &c in chars.iter() {
+                char_byte.push(text_compact.len());
+                text_compact.push(c);
             }
-            char_byte.push(off);
-            let mut cjk_hits: Vec<Hit> = Vec::new();
+            char_byte.push(text_compact.len());
+            cjk_hits.clear();
             for (i, w) in chars.windows(2).enumerate() {
                 if let Some(list) = self.bigrams.get(&(w[0], w[1])) {
                     cjk_hits.extend(list.iter().map(|&(p, slot)| Hit::new(p, i, slot)));
@@ -1517,8 +1533,8 @@ impl Matcher {
             }
             cjk_hits.sort_unstable();
             // Whole phrases, all in one pass: the first (leftmost) byte offset of each.
-            let mut whole: Vec<(u32, usize)> = Vec::new();
-            self.cjk.each(&text_compact, |pat, start, _| {
+            whole.clear();
+            self.cjk.each(text_compact, |pat, start, _| {
                 let pi = self.cjk_phrases[pat];
                 match whole.iter_mut().find(|w| w.0 == pi) {
                     Some(w) => w.1 = w.1.min(start),
@@ -1537,6 +1553,7 @@ impl Matcher {
                             .map_or(1, |c| c.len_utf8()),
                 )
             };
+            let pos_slots = &mut bufs.pos_slots;
             for run in cjk_hits.chunk_by(|a, b| a.phrase() == b.phrase()) {
                 let pi = run[0].phrase();
                 let p = &self.phrases[pi as usize];
@@ -1741,6 +1758,12 @@ struct Bufs {
     toks: Vec<Tok>,
     unit_hits: Vec<Hit>,
     pos_slots: Vec<(usize, u16)>,
+    chars: Vec<char>,
+    at: Vec<usize>,
+    char_byte: Vec<usize>,
+    text_compact: String,
+    cjk_hits: Vec<Hit>,
+    whole: Vec<(u32, usize)>,
 }
 
 /// A key pattern found in a text, and what its neighbours say about it.

@@ -99,7 +99,8 @@ impl Builder {
             self.pending_space = true;
             return;
         }
-        let mark = canonical_combining_class(c) != 0;
+        // No ASCII character is a mark (and the table lookup is not free).
+        let mark = !c.is_ascii() && canonical_combining_class(c) != 0;
         if mark && self.fold {
             return;
         }
@@ -269,11 +270,23 @@ fn run(text: &str, fold: bool, fast: bool) -> Normalized {
     // At the start of a line (only blanks, tags and escapes seen since): `>` is a reply prefix.
     let mut line_start = true;
     while i < text.len() {
+        // A space owes one before the next visible character (what `feed` does for it).
+        if fast && bytes[i] == b' ' {
+            b.pending_space = true;
+            i += 1;
+            continue;
+        }
         // A run of ASCII letters and digits, the bulk of most texts: what `feed` and `emit`
         // would do for them (lowercase, no mark, not a joiner), without their per-character
-        // checks. A pending space goes through the general path first.
-        if fast && bytes[i].is_ascii_alphanumeric() && !b.pending_space {
+        // checks; the space owed is written first unless it follows punctuation.
+        if fast && bytes[i].is_ascii_alphanumeric() {
             line_start = false;
+            if b.pending_space {
+                b.pending_space = false;
+                if b.last().is_some_and(|prev| !is_joiner(prev)) {
+                    b.push_raw(' ', (i as u32, i as u32 + 1));
+                }
+            }
             while let Some(&c) = bytes.get(i).filter(|c| c.is_ascii_alphanumeric()) {
                 b.key.push(c.to_ascii_lowercase() as char);
                 b.origin.push((i as u32, i as u32 + 1));
