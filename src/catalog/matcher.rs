@@ -1627,7 +1627,8 @@ impl Matcher {
     /// what only their rendering needs (language, the fragment as written): what a triage
     /// writes.
     pub fn codes_unfiltered(&self, text: &str) -> Vec<String> {
-        let n = normalize::normalize_mapped(text);
+        // Nothing is shown: no origins to keep.
+        let n = normalize::normalize_unmapped(text);
         let ev = self.collect(&n);
         self.select(&n, ev)
             .into_iter()

@@ -33,18 +33,24 @@ pub fn is_placeholder(c: char) -> bool {
 
 /// The normalized key with accents kept.
 pub fn normalize(text: &str) -> String {
-    run(text, false, true).key
+    run(text, false, true, false).key
 }
 
 /// The accent-free key: [`normalize`], then accents dropped (Polish `ł` becomes `l`).
 /// Hangul is left whole.
 pub fn fold(text: &str) -> String {
-    run(text, true, true).key
+    run(text, true, true, false).key
 }
 
 /// The accent-free key, with the origin of each of its bytes in `text`.
 pub fn normalize_mapped(text: &str) -> Normalized {
-    run(text, true, true)
+    run(text, true, true, true)
+}
+
+/// [`fold`] as a [`Normalized`] without origins (every original range is empty): for
+/// callers that want only what matches, not where it was written.
+pub fn normalize_unmapped(text: &str) -> Normalized {
+    run(text, true, true, false)
 }
 
 /// A normalized key and, for each byte of it, the byte range of the original text it came
@@ -72,10 +78,12 @@ impl Normalized {
     }
 }
 
-/// Builds the key char by char, with origins.
+/// Builds the key char by char, with origins when asked.
 struct Builder {
     key: String,
     origin: Vec<(u32, u32)>,
+    /// Whether `origin` is kept.
+    track: bool,
     fold: bool,
     /// A space is owed before the next visible character.
     pending_space: bool,
@@ -87,8 +95,10 @@ impl Builder {
     }
 
     fn push_raw(&mut self, c: char, from: (u32, u32)) {
-        for _ in 0..c.len_utf8() {
-            self.origin.push(from);
+        if self.track {
+            for _ in 0..c.len_utf8() {
+                self.origin.push(from);
+            }
         }
         self.key.push(c);
     }
@@ -119,7 +129,7 @@ impl Builder {
             if let Some(prev) = self.last() {
                 if let Some(composed) = compose(prev, c) {
                     let start = self.key.len() - prev.len_utf8();
-                    let prev_from = self.origin[start];
+                    let prev_from = self.origin.get(start).copied().unwrap_or_default();
                     self.key.truncate(start);
                     self.origin.truncate(start);
                     self.push_raw(composed, (prev_from.0, from.1));
@@ -258,10 +268,11 @@ fn map_punct(c: char) -> char {
 
 /// `fast`: take the shortcut for runs of ASCII letters and digits (always, but in the test
 /// that proves it changes nothing).
-fn run(text: &str, fold: bool, fast: bool) -> Normalized {
+fn run(text: &str, fold: bool, fast: bool, track: bool) -> Normalized {
     let mut b = Builder {
         key: String::with_capacity(text.len()),
-        origin: Vec::with_capacity(text.len()),
+        origin: Vec::with_capacity(if track { text.len() } else { 0 }),
+        track,
         fold,
         pending_space: false,
     };
@@ -287,11 +298,17 @@ fn run(text: &str, fold: bool, fast: bool) -> Normalized {
                     b.push_raw(' ', (i as u32, i as u32 + 1));
                 }
             }
-            while let Some(&c) = bytes.get(i).filter(|c| c.is_ascii_alphanumeric()) {
-                b.key.push(c.to_ascii_lowercase() as char);
-                b.origin.push((i as u32, i as u32 + 1));
-                i += 1;
+            let end = bytes[i..]
+                .iter()
+                .position(|c| !c.is_ascii_alphanumeric())
+                .map_or(bytes.len(), |n| i + n);
+            let at = b.key.len();
+            b.key.push_str(&text[i..end]);
+            b.key[at..].make_ascii_lowercase();
+            if track {
+                b.origin.extend((i as u32..end as u32).map(|k| (k, k + 1)));
             }
+            i = end;
             continue;
         }
         let c = text[i..].chars().next().unwrap_or(' ');
@@ -302,7 +319,14 @@ fn run(text: &str, fold: bool, fast: bool) -> Normalized {
         // after its checks.
         if fast && matches!(c as u32, 0x4e00..=0x9fff | 0x3400..=0x4dbf | 0xac00..=0xd7a3) {
             line_start = false;
-            b.emit(c, from);
+            // What `emit` does for a letter that is neither a mark nor a joiner.
+            if b.pending_space {
+                b.pending_space = false;
+                if b.last().is_some_and(|prev| !is_joiner(prev)) {
+                    b.push_raw(' ', from);
+                }
+            }
+            b.push_raw(c, from);
             i += len;
             continue;
         }
@@ -527,14 +551,18 @@ fn placeholders(n: &mut Normalized) {
             PH_ID
         };
         key.push_str(&n.key[last..m.start()]);
-        origin.extend_from_slice(&n.origin[last..m.start()]);
-        let from = (n.origin[m.start()].0, n.origin[m.end() - 1].1);
         key.push(ph);
-        origin.extend(std::iter::repeat(from).take(ph.len_utf8()));
+        if !n.origin.is_empty() {
+            origin.extend_from_slice(&n.origin[last..m.start()]);
+            let from = (n.origin[m.start()].0, n.origin[m.end() - 1].1);
+            origin.extend(std::iter::repeat(from).take(ph.len_utf8()));
+        }
         last = m.end();
     }
     key.push_str(&n.key[last..]);
-    origin.extend_from_slice(&n.origin[last..]);
+    if !n.origin.is_empty() {
+        origin.extend_from_slice(&n.origin[last..]);
+    }
     n.key = key;
     n.origin = origin;
 }
@@ -657,9 +685,13 @@ mod tests {
             s in r#"([A-Za-z0-9]{1,6}|[ \t\n<>&;#:.'"`\x1b\[\]-]|[字中文㐀鿿한\u{301}\u{302}\u{3099}]|\PC){0,40}"#,
             fold in any::<bool>(),
         ) {
-            let (a, b) = (run(&s, fold, true), run(&s, fold, false));
+            let (a, b) = (run(&s, fold, true, true), run(&s, fold, false, true));
             prop_assert_eq!(&a.key, &b.key);
             prop_assert_eq!(&a.origin, &b.origin);
+            // Without origins: the same key, and no origin.
+            let c = run(&s, fold, true, false);
+            prop_assert_eq!(&c.key, &a.key);
+            prop_assert!(c.origin.is_empty());
         }
 
         #[test]
