@@ -22,7 +22,7 @@ use super::patterns::PatternSet;
 use super::prefilter::Folder;
 use super::{Catalog, Entry};
 use crate::lang::TextLang;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -177,8 +177,9 @@ pub struct Matcher {
     /// Where to load `bulk` from, for a matcher compiled ahead of time.
     #[serde(skip)]
     bulk_src: &'static [u8],
+    /// The second stage's tables, built from `bulk` on first use.
     #[serde(skip)]
-    confirm_ac: OnceLock<ConfirmScan>,
+    stage: OnceLock<Stage>,
     /// Signatures without literals: when any, every record goes to the full matcher.
     unfiltered: Vec<String>,
     /// Each code's destinations, as a bit set (see [`DESTINATIONS`]).
@@ -197,12 +198,64 @@ pub struct Matcher {
     dest_bits: Vec<u8>,
 }
 
-/// How [`Matcher::confirm`] finds its literals.
-enum ConfirmScan {
-    Grams(GramFilter),
-    Automaton(AhoCorasick),
-    /// No automaton could be built: every record passes.
-    Nothing,
+/// What [`Matcher::confirm`] needs: what each literal of the first stage proves, and the
+/// literals of each rule's groups.
+struct Stage {
+    /// By literal of the first stage (`Bulk::literals`): its targets.
+    targets: Vec<Vec<Confirm>>,
+    /// By rule: (group, literal) for each alternative the prefilter can check.
+    rule_lits: Vec<Vec<(u8, u32)>>,
+    /// By literal of the second stage (`Bulk::confirm_strings`).
+    finders: Vec<memchr::memmem::Finder<'static>>,
+}
+
+impl Stage {
+    fn new(m: &Matcher) -> Stage {
+        let bulk = m.bulk();
+        // The first stage's literals are second-stage literals too, with the same
+        // targets (see `Matcher::build`); both lists are sorted.
+        let targets = bulk
+            .literals
+            .iter()
+            .map(|l| {
+                bulk.confirm_strings
+                    .binary_search(l)
+                    .map_or_else(|_| vec![Confirm::Pass], |i| bulk.confirm_targets[i].clone())
+            })
+            .collect();
+        let mut rule_lits = vec![Vec::new(); m.rules.len()];
+        for (i, ts) in bulk.confirm_targets.iter().enumerate() {
+            for t in ts {
+                if let Confirm::Group { rule, group } = *t {
+                    rule_lits[rule as usize].push((group, i as u32));
+                }
+            }
+        }
+        let finders = bulk
+            .confirm_strings
+            .iter()
+            .map(|s| memchr::memmem::Finder::new(s.as_bytes()).into_owned())
+            .collect();
+        Stage {
+            targets,
+            rule_lits,
+            finders,
+        }
+    }
+
+    /// Whether every group of `rule` but `group` (found) has an alternative in `compact`,
+    /// the groups the prefilter cannot check counting as present.
+    fn rule_holds(&self, m: &Matcher, rule: u32, group: u8, compact: &[u8]) -> bool {
+        let r = &m.rules[rule as usize];
+        let lits = &self.rule_lits[rule as usize];
+        (0..r.groups).all(|g| {
+            g == group
+                || r.free >> g & 1 == 1
+                || lits
+                    .iter()
+                    .any(|&(lg, li)| lg == g && self.finders[li as usize].find(compact).is_some())
+        })
+    }
 }
 
 /// What only the prefilter needs, serialized apart from the rest so that `explain` does not
@@ -804,7 +857,7 @@ impl Matcher {
             pre_ac: OnceLock::new(),
             bulk: OnceLock::new(),
             bulk_src: &[],
-            confirm_ac: OnceLock::new(),
+            stage: OnceLock::new(),
             unfiltered: Vec::new(),
             dest: entries
                 .iter()
@@ -1181,77 +1234,39 @@ impl Matcher {
             // A record's compact key ends with its line feed, as in a triage batch.
             buf.push(b'\n');
             match self.prefilter() {
-                Some(grams) => grams.find(buf, 0).is_some() && self.confirm(buf),
+                Some(grams) => self.confirm(grams, buf),
                 None => true,
             }
         })
     }
 
-    /// The prefilter's second stage, for a compact key in which the first found a literal.
-    /// The first stage looks for one literal per signature (the cheapest that every match
-    /// holds), which for a keyword rule is one of its groups; this stage looks for all of
-    /// them, and passes the text only when a literal that suffices alone is there (an anchor,
-    /// a distinctive phrase's literal, a context cue) or every group of some rule has a hit.
-    /// A rule matches only when each group has an alternative in the key, and each
-    /// alternative in the key is, compacted, in the compact key: so this is sound too.
-    /// `compact` ends with the record's line feed (a literal at its very end needs it).
-    pub fn confirm(&self, compact: &[u8]) -> bool {
-        let scan = self.confirm_ac.get_or_init(|| {
-            let strings = &self.bulk().confirm_strings;
-            // Windows, as the first stage; an automaton if some string is too short for one.
-            match GramFilter::build(strings, &|_| 0) {
-                Some(g) => ConfirmScan::Grams(g),
-                None => AhoCorasickBuilder::new()
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-                    .build(strings)
-                    .map_or(ConfirmScan::Nothing, ConfirmScan::Automaton),
-            }
-        });
-        // The groups seen per rule (a word such as "dynamics" is a group of hundreds of
-        // rules), in the thread's buffers.
-        thread_local! {
-            static SEEN: std::cell::Cell<RuleGroups> = Default::default();
-        }
-        let mut seen = SEEN.with(|s| s.take());
-        seen.start(self.rules.len());
+    /// The prefilter's second stage, for a record's compact key in which `grams` (the
+    /// first stage, as [`Matcher::prefilter`] or [`Matcher::prefilter_for`] built it) found
+    /// a literal: whether a signature can match. The first stage looks for one literal per
+    /// signature, which for a keyword rule is the alternatives of one of its groups. Every
+    /// literal of the first stage in the key is looked at: one that suffices alone (an
+    /// anchor, a distinctive phrase's literal, a context cue) passes the text; one of a
+    /// rule's group passes it when each other group of that rule has an alternative in the
+    /// key too (searched for directly). A rule matches only when each group has an
+    /// alternative in the key, and each alternative in the key is, compacted, in the
+    /// compact key (or holds a context cue, itself a literal that suffices): so this is
+    /// sound too. `compact` ends with the record's line feed (a literal at its very end
+    /// needs it).
+    pub fn confirm(&self, grams: &GramFilter, compact: &[u8]) -> bool {
+        let stage = self.stage.get_or_init(|| Stage::new(self));
         let mut passed = false;
-        // Whether the literal `li` completes what a signature needs; false to stop.
-        let mut hit = |li: usize| {
-            for t in &self.bulk().confirm_targets[li] {
-                match *t {
-                    Confirm::Pass => passed = true,
-                    Confirm::Group { rule, group } => {
-                        let r = &self.rules[rule as usize];
-                        let mask = seen.mark(rule, group);
-                        let all = if r.groups >= 8 {
-                            u8::MAX
-                        } else {
-                            (1u8 << r.groups) - 1
-                        };
-                        if (mask | r.free) & all == all {
-                            passed = true;
-                        }
-                    }
-                }
+        grams.each(compact, |li| {
+            for t in &stage.targets[li] {
+                passed = match *t {
+                    Confirm::Pass => true,
+                    Confirm::Group { rule, group } => stage.rule_holds(self, rule, group, compact),
+                };
                 if passed {
                     return false;
                 }
             }
             true
-        };
-        match scan {
-            ConfirmScan::Grams(g) => g.each(compact, &mut hit),
-            ConfirmScan::Automaton(ac) => {
-                for m in ac.find_overlapping_iter(compact) {
-                    if !hit(m.pattern().as_usize()) {
-                        break;
-                    }
-                }
-            }
-            ConfirmScan::Nothing => passed = true,
-        }
-        SEEN.with(|s| s.set(seen));
+        });
         passed
     }
 
@@ -1717,39 +1732,6 @@ impl Matcher {
     }
 }
 
-/// The groups of each keyword rule seen in one text, a bit each (rules have at most 8):
-/// kept by a thread from text to text, so only the rules marked are cleared.
-#[derive(Default)]
-struct RuleGroups {
-    mask: Vec<u8>,
-    touched: Vec<u32>,
-}
-
-impl RuleGroups {
-    /// Nothing seen, for `rules` rules.
-    fn start(&mut self, rules: usize) {
-        for r in self.touched.drain(..) {
-            self.mask[r as usize] = 0;
-        }
-        self.mask.resize(rules, 0);
-    }
-
-    /// Marks `group` of `rule` seen; returns the rule's groups seen.
-    fn mark(&mut self, rule: u32, group: u8) -> u8 {
-        let m = &mut self.mask[rule as usize];
-        if *m == 0 {
-            self.touched.push(rule);
-        }
-        *m |= 1 << group;
-        *m
-    }
-
-    #[cfg(test)]
-    fn get(&self, rule: u32) -> u8 {
-        self.mask[rule as usize]
-    }
-}
-
 /// [`Matcher::collect`]'s buffers, kept per thread.
 #[derive(Default)]
 struct Bufs {
@@ -2197,17 +2179,12 @@ ko-KR = ["사용자에게 할당된 역할이 없습니다"]"#,
         assert!(codes(&m, "AADSTS501260 is not a code").is_empty());
     }
 
-    /// Both stages of the prefilter run on windows for the real catalog: no literal is too
-    /// short (a short one would silently bring back the slow automaton).
+    /// The prefilter runs on windows for the real catalog: no literal is too short (a
+    /// short one would silently send every record to the full matcher).
     #[test]
     fn the_catalog_prefilter_runs_on_windows() {
         let m = Matcher::build(Catalog::get().entries());
         assert!(m.prefilter().is_some(), "first stage");
-        m.confirm(b"x\n");
-        assert!(
-            matches!(m.confirm_ac.get(), Some(ConfirmScan::Grams(_))),
-            "second stage"
-        );
     }
 
     #[test]
@@ -2241,16 +2218,23 @@ ko-KR = ["사용자에게 할당된 역할이 없습니다"]"#,
         assert!(matched > 600, "{matched}");
     }
 
+    /// The second stage passes a rule's literal only with every other group of the rule.
     #[test]
-    fn rule_groups_start_empty_for_each_text() {
-        let mut g = RuleGroups::default();
-        g.start(4);
-        assert_eq!(g.mark(2, 0), 1);
-        assert_eq!(g.mark(2, 3), 0b1001);
-        assert_eq!(g.mark(0, 1), 0b10);
-        g.start(4);
-        assert_eq!((0..4).map(|r| g.get(r)).collect::<Vec<_>>(), [0, 0, 0, 0]);
-        assert_eq!(g.mark(2, 1), 0b10);
+    fn a_rule_needs_all_its_groups_in_the_second_stage() {
+        let file = entry("LC510", "", "", r#"en = ["quota + exceeded|throttled"]"#);
+        let cat = Catalog::parse([("LC510.toml", file.as_str())].into_iter()).unwrap();
+        let m = Matcher::build(cat.entries());
+        let stages = |s: &str| {
+            let mut b = Vec::new();
+            Folder::new().compact(s, &mut b);
+            b.push(b'\n');
+            let g = m.prefilter().unwrap();
+            (g.find(&b, 0).is_some(), m.confirm(g, &b))
+        };
+        assert_eq!(stages("The quota was exceeded"), (true, true));
+        assert_eq!(stages("Requests are throttled"), (true, false));
+        assert_eq!(stages("Throttled: quota"), (true, true));
+        assert_eq!(stages("No quota"), (false, false));
     }
 
     #[test]

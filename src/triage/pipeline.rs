@@ -324,7 +324,7 @@ pub fn classify(
             break;
         };
         let r = s.starts.partition_point(|&x| x <= at) - 1;
-        if matcher.confirm(&s.compact[s.starts[r]..s.starts[r + 1]]) {
+        if matcher.confirm(grams, &s.compact[s.starts[r]..s.starts[r + 1]]) {
             s.candidate[r] = true;
         }
         pos = s.starts[r + 1];
