@@ -78,16 +78,27 @@ impl Folder {
     /// Appends F(`text`) to `out`. Returns false when the text is not plain (escapes, `&`,
     /// a tag): then F says nothing and the text must go to the full matcher.
     pub fn compact(&mut self, text: &str, out: &mut Vec<u8>) -> bool {
+        let at = out.len();
+        let (end, plain) = self.compact_at(text, out, at);
+        out.truncate(end);
+        plain
+    }
+
+    /// Writes F(`text`) at `at` in `out`, whose bytes from `at` on are scratch: returns
+    /// where it ends, and whether the text is plain (as [`Folder::compact`]). `out` is
+    /// only lengthened, so that a buffer reused for many records is not cleared for each;
+    /// it is left with room for at least one byte after the end.
+    pub fn compact_at(&mut self, text: &str, out: &mut Vec<u8>, at: usize) -> (usize, bool) {
         let bytes = text.as_bytes();
+        if out.len() < at + bytes.len() + 1 {
+            out.resize(at + bytes.len() + 1, 0);
+        }
         // Most records are all ASCII (a check that runs a word at a time): one pass.
         if bytes.is_ascii() {
-            let at = out.len();
-            out.resize(at + bytes.len(), 0);
             let dst = &mut out[at..];
             let (i, j) = self.pack.run(bytes, dst, 0, 0);
             let j = j + ascii_run(&bytes[i..], &mut dst[j..]);
-            out.truncate(at + j);
-            return plain_ascii(bytes, None);
+            return (at + j, plain_ascii(bytes, None));
         }
         // One search of the whole record for markup: the bytes looked for are ASCII, which
         // never occur inside a multi-byte character, and a `<` before a non-ASCII character
@@ -97,8 +108,6 @@ impl Folder {
         // is (j + bytes left <= out.len()), so an ASCII byte is a lookup and a store without
         // a branch (a dropped byte is overwritten by the next one); a character whose compact
         // form is longer than its UTF-8 makes room first.
-        let at = out.len();
-        out.resize(at + bytes.len(), 0);
         let mut j = at;
         let mut i = 0;
         while i < bytes.len() {
@@ -149,15 +158,14 @@ impl Folder {
                     &self.wide
                 }
             };
-            let need = j + form.len() + (bytes.len() - i);
+            let need = j + form.len() + (bytes.len() - i) + 1;
             if need > out.len() {
                 out.resize(need, 0);
             }
             out[j..j + form.len()].copy_from_slice(form);
             j += form.len();
         }
-        out.truncate(j);
-        plain
+        (j, plain)
     }
 
     /// Where `c`'s compact form is in `pool`: (offset, length).
@@ -322,6 +330,16 @@ mod tests {
         Ok(())
     }
 
+    /// Room for the line feed after the key, even when every byte is kept.
+    #[test]
+    fn room_after_the_key() {
+        for text in ["abc", "zażółć", "字字"] {
+            let mut buf = Vec::new();
+            let (end, _) = Folder::new().compact_at(text, &mut buf, 0);
+            assert!(buf.len() > end, "{text}");
+        }
+    }
+
     proptest! {
         /// For plain text without digits (no placeholders), F is exactly the compact key.
         #[test]
@@ -345,6 +363,23 @@ mod tests {
             s in r"([\x00-\x7f]{0,40}|[a-zA-Z0-9]{10,40}|[żóçãÓ역字ＡﬁﷺÅ😀\u{301}\u{9b}\u{e001}]){0,12}"
         ) {
             prop_assert_eq!(f(&s), f_scalar(&s));
+        }
+
+        /// Written into a reused buffer (old bytes after the place written at, more or fewer
+        /// than the text needs), the same key and answer as appended to an empty one.
+        #[test]
+        fn a_reused_buffer_changes_nothing(
+            s in r"([\x00-\x7f]{0,40}|[żóçãÓ역字ＡﬁﷺÅ😀\u{301}\u{9b}]){0,8}",
+            at in 0usize..20,
+            old in 0usize..300,
+        ) {
+            let mut buf = vec![b'#'; at + old];
+            let (end, plain) = Folder::new().compact_at(&s, &mut buf, at);
+            prop_assert!(buf.len() > end);
+            prop_assert!(buf[..at].iter().all(|&b| b == b'#'));
+            let (want, want_plain) = f(&s);
+            prop_assert_eq!(&buf[at..end], want.as_bytes());
+            prop_assert_eq!(plain, want_plain);
         }
     }
 }

@@ -300,7 +300,6 @@ pub fn classify(
     s: &mut Scratch,
 ) -> (Vec<(usize, Vec<String>)>, usize) {
     let n = batch.len();
-    s.compact.clear();
     s.starts.clear();
     s.candidate.clear();
     s.candidate.resize(n, false);
@@ -308,23 +307,29 @@ pub fn classify(
         s.candidate.fill(true);
         return (full(matcher, batch, &s.candidate), n);
     };
+    // The buffer keeps its length from batch to batch (what is past `end` is scratch):
+    // no clearing per record.
+    let mut end = 0;
     for i in 0..n {
-        s.starts.push(s.compact.len());
-        if !s.folder.compact(batch.record(i), &mut s.compact) {
+        s.starts.push(end);
+        let (e, plain) = s.folder.compact_at(batch.record(i), &mut s.compact, end);
+        if !plain {
             s.candidate[i] = true;
         }
         // Literals hold no line feed: no match spans two records.
-        s.compact.push(b'\n');
+        s.compact[e] = b'\n';
+        end = e + 1;
     }
-    s.starts.push(s.compact.len());
+    s.starts.push(end);
+    let compact = &s.compact[..end];
     // One scan of the whole batch; after a hit, resume at the next record.
     let mut pos = 0;
-    while pos < s.compact.len() {
-        let Some(at) = grams.find(&s.compact, pos) else {
+    while pos < compact.len() {
+        let Some(at) = grams.find(compact, pos) else {
             break;
         };
         let r = s.starts.partition_point(|&x| x <= at) - 1;
-        if matcher.confirm(grams, &s.compact[s.starts[r]..s.starts[r + 1]]) {
+        if matcher.confirm(grams, &compact[s.starts[r]..s.starts[r + 1]]) {
             s.candidate[r] = true;
         }
         pos = s.starts[r + 1];
