@@ -53,8 +53,8 @@ pub struct Batch {
 impl Drop for Batch {
     fn drop(&mut self) {
         if let Some(pool) = self.home.take() {
-            let mut buf = std::mem::take(&mut self.text).into_bytes();
-            buf.clear();
+            // Its length is kept: the reader overwrites it (see `LineChunks::next_batch`).
+            let buf = std::mem::take(&mut self.text).into_bytes();
             if let Ok(mut p) = pool.lock() {
                 // Bounded by the batches in flight; a few spare are plenty.
                 if p.len() < 8 {
@@ -187,14 +187,17 @@ impl Source for LineChunks {
             .ok()
             .and_then(|mut p| p.pop())
             .unwrap_or_default();
-        buf.reserve(BATCH_BYTES + self.carry.len());
-        buf.extend_from_slice(&self.carry);
+        // A buffer from the pool keeps its length (its bytes are scratch): only what it
+        // lacks is zeroed, not the whole MiB for every batch.
+        let mut filled = self.carry.len();
+        if buf.len() < BATCH_BYTES.max(filled) {
+            buf.resize(BATCH_BYTES.max(filled), 0);
+        }
+        buf[..filled].copy_from_slice(&self.carry);
         self.carry.clear();
         // Read straight into the batch: a read this large skips the reader's own buffer
         // once that is empty (one copy from the kernel, not two). Not `take().read_to_end()`:
         // it starts with small reads and grows them (measured ~3% slower on 256 MiB).
-        let mut filled = buf.len();
-        buf.resize(BATCH_BYTES.max(filled), 0);
         while filled < BATCH_BYTES && !self.eof {
             match self.r.read(&mut buf[filled..BATCH_BYTES]) {
                 Ok(0) => self.eof = true,
