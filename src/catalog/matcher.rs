@@ -1432,15 +1432,26 @@ impl Matcher {
         });
         triggered.sort_unstable();
         triggered.dedup();
-        // By pattern, for the rules' lookups.
+        // By pattern, for the rules' lookups: where each pattern's occurrences start in
+        // `occ` (plus one; 0 when it has none), reset below through `occ` itself.
         occ.sort_unstable_by_key(|o| (o.pat, o.start, o.end));
+        let first = &mut bufs.first;
+        if !triggered.is_empty() {
+            first.resize(self.key_pats.len(), 0);
+            for (i, o) in occ.iter().enumerate().rev() {
+                first[o.pat as usize] = i as u32 + 1;
+            }
+        }
         let hits = &mut bufs.hits;
         for &ri in triggered.iter() {
             let r = &self.rules[ri as usize];
             hits.clear();
             let mut groups = 0u8;
             for a in &self.rule_alts[r.alts.0 as usize..r.alts.1 as usize] {
-                let from = occ.partition_point(|o| o.pat < a.pat);
+                let from = match first[a.pat as usize] {
+                    0 => continue,
+                    f => f as usize - 1,
+                };
                 for o in occ[from..].iter().take_while(|o| o.pat == a.pat) {
                     if o.mid_word || (a.bound_end && o.after) {
                         continue;
@@ -1467,6 +1478,11 @@ impl Matcher {
                     lang: Some(r.lang),
                     span,
                 });
+            }
+        }
+        if !triggered.is_empty() {
+            for o in occ.iter() {
+                first[o.pat as usize] = 0;
             }
         }
 
@@ -1737,6 +1753,8 @@ impl Matcher {
 struct Bufs {
     occ: Vec<Occurrence>,
     triggered: Vec<u32>,
+    /// By key pattern: where its occurrences start in `occ`, plus one (0: none).
+    first: Vec<u32>,
     hits: Vec<(usize, usize, u8, f32)>,
     toks: Vec<Tok>,
     unit_hits: Vec<Hit>,
