@@ -278,15 +278,30 @@ impl GramFilter {
         // A literal starting at i holds its window at i + offset; a window can only be seen
         // at positions where four bytes remain.
         let bits: &[u64; WORDS] = &self.bits;
-        // Every other position (see `with_offsets`).
-        for (k, w) in rest.windows(4).enumerate().step_by(2) {
-            let w = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+        // Every other position (see `with_offsets`); two at a time from one 8-byte load
+        // where the bytes are there.
+        let mut k = 0;
+        let test = |w: u32| {
             let s = slot(w);
-            if bits[(s >> 6) & (WORDS - 1)] >> (s & 63) & 1 != 0
-                && !self.verify(buf, from, from + k, w, &mut f)
-            {
+            bits[(s >> 6) & (WORDS - 1)] >> (s & 63) & 1 != 0
+        };
+        while k + 12 <= rest.len() {
+            let x = u64::from_le_bytes(rest[k..k + 8].try_into().unwrap_or_default());
+            let y = u64::from_le_bytes(rest[k + 4..k + 12].try_into().unwrap_or_default());
+            let ws = [x as u32, (x >> 16) as u32, y as u32, (y >> 16) as u32];
+            for (d, w) in ws.into_iter().enumerate() {
+                if test(w) && !self.verify(buf, from, from + k + 2 * d, w, &mut f) {
+                    return;
+                }
+            }
+            k += 8;
+        }
+        while k + 4 <= rest.len() {
+            let w = u32::from_le_bytes([rest[k], rest[k + 1], rest[k + 2], rest[k + 3]]);
+            if test(w) && !self.verify(buf, from, from + k, w, &mut f) {
                 return;
             }
+            k += 2;
         }
     }
 
