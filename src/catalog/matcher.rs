@@ -83,13 +83,8 @@ enum KeyPat {
         bound_start: bool,
         bound_end: bool,
     },
-    Alt {
-        rule: u32,
-        group: u8,
-        bound_end: bool,
-        /// 1 / the number of codes whose rules have this alternative.
-        spec: f32,
-    },
+    /// An alternative of the group a keyword rule is looked at for (see `Matcher::build`).
+    Trigger { rule: u32, bound_end: bool },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -988,19 +983,23 @@ impl Matcher {
 
         // Key patterns: anchors and keyword alternatives.
         let mut key_strings: Vec<String> = Vec::new();
-        let mut flat_pats: Vec<KeyPat> = Vec::new();
+        // With, for a keyword alternative, its group and specificity.
+        let mut flat_pats: Vec<(KeyPat, Option<(u8, f32)>)> = Vec::new();
         for (a, cs) in &anchor_codes {
             let decisive = cs.len() == 1;
             for &code in cs {
                 let first = a.chars().next().unwrap_or(' ');
                 let last = a.chars().next_back().unwrap_or(' ');
                 key_strings.push(a.clone());
-                flat_pats.push(KeyPat::Anchor {
-                    code,
-                    decisive,
-                    bound_start: first.is_alphanumeric(),
-                    bound_end: last.is_alphanumeric(),
-                });
+                flat_pats.push((
+                    KeyPat::Anchor {
+                        code,
+                        decisive,
+                        bound_start: first.is_alphanumeric(),
+                        bound_end: last.is_alphanumeric(),
+                    },
+                    None,
+                ));
                 if decisive {
                     confirm.push((super::prefilter::compact_literal(a), Confirm::Pass));
                     literals.insert(super::prefilter::compact_literal(a));
@@ -1060,13 +1059,15 @@ impl Matcher {
                         for alt in group {
                             let alt = alt.trim().to_string();
                             key_strings.push(alt.clone());
-                            flat_pats.push(KeyPat::Alt {
-                                rule: ri,
-                                group: gi as u8,
-                                bound_end: alt.chars().count() <= 3 && !alt.chars().any(is_cjk),
-                                spec: 1.0
-                                    / alt_codes.get(&alt).map_or(1, |c| c.len()).max(1) as f32,
-                            });
+                            let spec =
+                                1.0 / alt_codes.get(&alt).map_or(1, |c| c.len()).max(1) as f32;
+                            flat_pats.push((
+                                KeyPat::Trigger {
+                                    rule: ri,
+                                    bound_end: alt.chars().count() <= 3 && !alt.chars().any(is_cjk),
+                                },
+                                Some((gi as u8, spec)),
+                            ));
                         }
                     }
                     m.rules.push(Rule {
@@ -1096,18 +1097,15 @@ impl Matcher {
         // keyword rules' cost. Which group triggers changes nothing found: a rule needs every
         // group.
         let mut rules_with = vec![0u32; unique.len()];
-        for (i, kp) in flat_pats.iter().enumerate() {
-            if let KeyPat::Alt { .. } = kp {
+        for (i, (_, alt)) in flat_pats.iter().enumerate() {
+            if alt.is_some() {
                 rules_with[pat_of[i] as usize] += 1;
             }
         }
         let mut trigger = vec![false; flat_pats.len()];
         for r in &mut m.rules {
             let (a, b) = (r.alts.0 as usize, r.alts.1 as usize);
-            let group_of = |i: usize| match flat_pats[i] {
-                KeyPat::Alt { group, .. } => group,
-                KeyPat::Anchor { .. } => u8::MAX,
-            };
+            let group_of = |i: usize| flat_pats[i].1.map_or(u8::MAX, |a| a.0);
             let cost = |g: u8| -> u64 {
                 (a..b)
                     .filter(|&i| group_of(i) == g)
@@ -1120,13 +1118,7 @@ impl Matcher {
             }
             let start = m.rule_alts.len() as u32;
             for i in a..b {
-                if let KeyPat::Alt {
-                    group,
-                    bound_end,
-                    spec,
-                    ..
-                } = flat_pats[i]
-                {
+                if let (KeyPat::Trigger { bound_end, .. }, Some((group, spec))) = flat_pats[i] {
                     m.rule_alts.push(RuleAlt {
                         pat: pat_of[i],
                         group,
@@ -1139,8 +1131,8 @@ impl Matcher {
         }
         let mut targets: Vec<Vec<KeyPat>> = vec![Vec::new(); unique.len()];
         for i in 0..flat_pats.len() {
-            if matches!(flat_pats[i], KeyPat::Anchor { .. }) || trigger[i] {
-                targets[pat_of[i] as usize].push(flat_pats[i]);
+            if flat_pats[i].1.is_none() || trigger[i] {
+                targets[pat_of[i] as usize].push(flat_pats[i].0);
             }
         }
         let key_strings = unique;
@@ -1421,9 +1413,7 @@ impl Matcher {
                             span: (s, e),
                         });
                     }
-                    KeyPat::Alt {
-                        rule, bound_end, ..
-                    } => {
+                    KeyPat::Trigger { rule, bound_end } => {
                         if !(mid_word || (bound_end && after)) {
                             triggered.push(rule);
                         }

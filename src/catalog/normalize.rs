@@ -103,6 +103,17 @@ impl Builder {
         self.key.push(c);
     }
 
+    /// Writes the space owed before a character (a joiner or not), unless punctuation is
+    /// on either side: `SecLib:: Retrieve` == `SecLib::Retrieve`.
+    fn pay_space(&mut self, joiner: bool, from: (u32, u32)) {
+        if self.pending_space {
+            self.pending_space = false;
+            if !joiner && self.last().is_some_and(|prev| !is_joiner(prev)) {
+                self.push_raw(' ', from);
+            }
+        }
+    }
+
     /// Emits one already-mapped character (lowercase, NFKC).
     fn emit(&mut self, c: char, from: (u32, u32)) {
         if c == ' ' {
@@ -114,16 +125,7 @@ impl Builder {
         if mark && self.fold {
             return;
         }
-        let joiner = is_joiner(c);
-        if self.pending_space {
-            self.pending_space = false;
-            // Spaces next to punctuation go: `SecLib:: Retrieve` == `SecLib::Retrieve`.
-            if let Some(prev) = self.last() {
-                if !joiner && !is_joiner(prev) {
-                    self.push_raw(' ', from);
-                }
-            }
-        }
+        self.pay_space(is_joiner(c), from);
         if mark {
             // Compose with the previous character where Unicode can (NFC).
             if let Some(prev) = self.last() {
@@ -292,12 +294,7 @@ fn run(text: &str, fold: bool, fast: bool, track: bool) -> Normalized {
         // checks; the space owed is written first unless it follows punctuation.
         if fast && bytes[i].is_ascii_alphanumeric() {
             line_start = false;
-            if b.pending_space {
-                b.pending_space = false;
-                if b.last().is_some_and(|prev| !is_joiner(prev)) {
-                    b.push_raw(' ', (i as u32, i as u32 + 1));
-                }
-            }
+            b.pay_space(false, (i as u32, i as u32 + 1));
             let end = bytes[i..]
                 .iter()
                 .position(|c| !c.is_ascii_alphanumeric())
@@ -320,12 +317,7 @@ fn run(text: &str, fold: bool, fast: bool, track: bool) -> Normalized {
         if fast && matches!(c as u32, 0x4e00..=0x9fff | 0x3400..=0x4dbf | 0xac00..=0xd7a3) {
             line_start = false;
             // What `emit` does for a letter that is neither a mark nor a joiner.
-            if b.pending_space {
-                b.pending_space = false;
-                if b.last().is_some_and(|prev| !is_joiner(prev)) {
-                    b.push_raw(' ', from);
-                }
-            }
+            b.pay_space(false, from);
             b.push_raw(c, from);
             i += len;
             continue;
