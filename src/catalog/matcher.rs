@@ -150,6 +150,10 @@ struct RuleAlt {
 pub struct Matcher {
     codes: Vec<String>,
     phrases: Vec<Phrase>,
+    /// By phrase: the fewest hits its units need in a text to give any evidence, without
+    /// and with a lead context (see [`gate`]). Two bytes a phrase, so that the many phrases
+    /// a text touches with one common word are passed over without loading them.
+    gates: Vec<[u8; 2]>,
     rules: Vec<Rule>,
     /// Anchors and keyword alternatives, normalized.
     keys: PatternSet,
@@ -843,6 +847,7 @@ impl Matcher {
         let mut m = Matcher {
             codes,
             phrases: Vec::new(),
+            gates: Vec::new(),
             rules: Vec::new(),
             keys: PatternSet::default(),
             key_pats: Vec::new(),
@@ -968,6 +973,7 @@ impl Matcher {
                 confirm.push((l.clone(), Confirm::Pass));
                 literals.insert(l);
             }
+            m.gates.push(gate(&p));
             m.phrases.push(p);
         }
 
@@ -1493,7 +1499,11 @@ impl Matcher {
         unit_hits.sort_unstable();
         let pos_slots = &mut bufs.pos_slots;
         for run in unit_hits.chunk_by(|a, b| a.phrase() == b.phrase()) {
-            let p = &self.phrases[run[0].phrase() as usize];
+            let pi = run[0].phrase() as usize;
+            if run.len() < usize::from(self.gates[pi][context as usize]) {
+                continue;
+            }
+            let p = &self.phrases[pi];
             let tok_span = |a: usize, b: usize| (toks[a].start, toks[b].end);
             let (present, covered) = coverage(run.iter().map(|h| h.slot()), &p.weights);
             let whole_counts = context || decides_alone(p);
@@ -1579,6 +1589,9 @@ impl Matcher {
             let pos_slots = &mut bufs.pos_slots;
             for run in cjk_hits.chunk_by(|a, b| a.phrase() == b.phrase()) {
                 let pi = run[0].phrase();
+                if run.len() < usize::from(self.gates[pi as usize][context as usize]) {
+                    continue;
+                }
                 let p = &self.phrases[pi as usize];
                 let whole_counts = context || decides_alone(p);
                 if let Some(&(_, bi)) = whole.iter().find(|w| whole_counts && w.0 == pi) {
@@ -1853,6 +1866,25 @@ fn coverage(slots: impl Iterator<Item = u16>, weights: &[f32]) -> (usize, f32) {
         }
     }
     (n, w)
+}
+
+/// The fewest hits (units found, counted with repeats) a text needs of `p` for any evidence,
+/// without a lead context and with one: a whole phrase holds every unit, and counts without
+/// a context only when it decides alone; a partial match needs a context and a few distinct
+/// units (see [`weak_conf`]). Saturates at 255, still a lower bound.
+fn gate(p: &Phrase) -> [u8; 2] {
+    let units = p.weights.len().min(255) as u8;
+    let alone = if decides_alone(p) { units } else { u8::MAX };
+    let partial = if !p.generic && p.total >= 1.0 {
+        if p.cjk {
+            3
+        } else {
+            2
+        }
+    } else {
+        u8::MAX
+    };
+    [alone, units.min(partial)]
 }
 
 /// Whether a partial match could pass [`weak_conf`] with the units present at all
