@@ -1496,14 +1496,10 @@ impl Matcher {
                 unit_hits.extend(list.iter().map(|&(p, slot)| Hit::new(p, ti, slot)));
             }
         }
-        unit_hits.sort_unstable();
+        gated(unit_hits, &mut bufs.counts, &self.gates, context);
         let pos_slots = &mut bufs.pos_slots;
         for run in unit_hits.chunk_by(|a, b| a.phrase() == b.phrase()) {
-            let pi = run[0].phrase() as usize;
-            if run.len() < usize::from(self.gates[pi][context as usize]) {
-                continue;
-            }
-            let p = &self.phrases[pi];
+            let p = &self.phrases[run[0].phrase() as usize];
             let tok_span = |a: usize, b: usize| (toks[a].start, toks[b].end);
             let (present, covered) = coverage(run.iter().map(|h| h.slot()), &p.weights);
             let whole_counts = context || decides_alone(p);
@@ -1547,6 +1543,7 @@ impl Matcher {
                 char_byte,
                 text_compact,
                 cjk_hits,
+                counts,
                 whole,
                 ..
             } = bufs;
@@ -1564,7 +1561,7 @@ impl Matcher {
                     cjk_hits.extend(list.iter().map(|&(p, slot)| Hit::new(p, i, slot)));
                 }
             }
-            cjk_hits.sort_unstable();
+            gated(cjk_hits, counts, &self.gates, context);
             // Whole phrases, all in one pass: the first (leftmost) byte offset of each.
             whole.clear();
             self.cjk.each(text_compact, |pat, start, _| {
@@ -1589,9 +1586,6 @@ impl Matcher {
             let pos_slots = &mut bufs.pos_slots;
             for run in cjk_hits.chunk_by(|a, b| a.phrase() == b.phrase()) {
                 let pi = run[0].phrase();
-                if run.len() < usize::from(self.gates[pi as usize][context as usize]) {
-                    continue;
-                }
                 let p = &self.phrases[pi as usize];
                 let whole_counts = context || decides_alone(p);
                 if let Some(&(_, bi)) = whole.iter().find(|w| whole_counts && w.0 == pi) {
@@ -1769,6 +1763,8 @@ struct Bufs {
     char_byte: Vec<usize>,
     text_compact: String,
     cjk_hits: Vec<Hit>,
+    /// By phrase: its hits in the text being matched (see [`gated`]); all 0 between texts.
+    counts: Vec<u16>,
     whole: Vec<(u32, usize)>,
 }
 
@@ -1866,6 +1862,32 @@ fn coverage(slots: impl Iterator<Item = u16>, weights: &[f32]) -> (usize, f32) {
         }
     }
     (n, w)
+}
+
+/// Keeps the hits of the phrases that have at least as many as their gate (see [`gate`]),
+/// sorted: each phrase's hits are then one run, in position order. Most of a text's hits are
+/// of phrases it holds one word of: they are dropped by a count, not sorted.
+fn gated(hits: &mut Vec<Hit>, counts: &mut Vec<u16>, gates: &[[u8; 2]], context: bool) {
+    if counts.len() < gates.len() {
+        counts.resize(gates.len(), 0);
+    }
+    for h in hits.iter() {
+        let c = &mut counts[h.phrase() as usize];
+        *c = c.saturating_add(1);
+    }
+    hits.retain(|h| {
+        let p = h.phrase() as usize;
+        // A gate is at least 1: a phrase reset to 0 here stays dropped.
+        let keep = counts[p] >= u16::from(gates[p][context as usize]);
+        if !keep {
+            counts[p] = 0;
+        }
+        keep
+    });
+    for h in hits.iter() {
+        counts[h.phrase() as usize] = 0;
+    }
+    hits.sort_unstable();
 }
 
 /// The fewest hits (units found, counted with repeats) a text needs of `p` for any evidence,
