@@ -90,8 +90,8 @@ impl Folder {
     /// it is left with room for at least one byte after the end.
     pub fn compact_at(&mut self, text: &str, out: &mut Vec<u8>, at: usize) -> (usize, bool) {
         let bytes = text.as_bytes();
-        if out.len() < at + bytes.len() + 1 {
-            out.resize(at + bytes.len() + 1, 0);
+        if out.len() < at + bytes.len() + SLACK {
+            out.resize(at + bytes.len() + SLACK, 0);
         }
         // Most records are all ASCII (a check that runs a word at a time): one pass.
         if bytes.is_ascii() {
@@ -103,11 +103,48 @@ impl Folder {
         // One search of the whole record for markup: the bytes looked for are ASCII, which
         // never occur inside a multi-byte character, and a `<` before a non-ASCII character
         // opens no tag (as at the end of the text).
-        let mut plain = plain_ascii(bytes, None);
-        // One pass, writing in place: `out` always has room for the rest of the text as it
-        // is (j + bytes left <= out.len()), so an ASCII byte is a lookup and a store without
-        // a branch (a dropped byte is overwritten by the next one); a character whose compact
-        // form is longer than its UTF-8 makes room first.
+        let plain = plain_ascii(bytes, None);
+        let (j, escape) = self.mixed(bytes, out, at);
+        (j, plain && !escape)
+    }
+
+    /// [`Folder::compact_at`] of a text with non-ASCII characters: where the key ends, and
+    /// whether the text holds a CSI (U+009B, an escape: not plain).
+    fn mixed(&mut self, bytes: &[u8], out: &mut Vec<u8>, at: usize) -> (usize, bool) {
+        #[cfg(target_arch = "x86_64")]
+        if self.pack.ssse3() {
+            // SAFETY: the CPU has SSSE3 and POPCNT, checked by `Packer::detect`.
+            return unsafe { self.mixed_ssse3(bytes, out, at) };
+        }
+        self.mixed_with(bytes, out, at, |_, _, i, j| (i, j))
+    }
+
+    /// The loop compiled for SSSE3, so that the block packer is inlined into it (a call per
+    /// ASCII stretch costs more than the stretch in Chinese or Korean text).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "ssse3,popcnt")]
+    fn mixed_ssse3(&mut self, bytes: &[u8], out: &mut Vec<u8>, at: usize) -> (usize, bool) {
+        // The closure has the function's target features: the call needs no `unsafe`.
+        self.mixed_with(bytes, out, at, |src, dst, i, j| {
+            pack::x86::run(src, dst, i, j)
+        })
+    }
+
+    /// One pass, writing in place: `out` always has room for the rest of the text as it is
+    /// and [`SLACK`] more (j + bytes left + SLACK <= out.len()), so an ASCII byte is a lookup
+    /// and a store without a branch (a dropped byte is overwritten by the next one), and a
+    /// form no longer than its character is one 4-byte store; a character whose compact form
+    /// is longer than its UTF-8 makes room first. `block` packs ASCII blocks (see
+    /// [`pack::Packer::run`]).
+    #[inline(always)]
+    fn mixed_with(
+        &mut self,
+        bytes: &[u8],
+        out: &mut Vec<u8>,
+        at: usize,
+        block: impl Fn(&[u8], &mut [u8], usize, usize) -> (usize, usize),
+    ) -> (usize, bool) {
+        let mut escape = false;
         let mut j = at;
         let mut i = 0;
         while i < bytes.len() {
@@ -116,7 +153,7 @@ impl Folder {
                 // Sixteen bytes at a time up to the next non-ASCII byte, when the CPU can;
                 // the invariant gives the room for the block's stores.
                 if bytes.len() - i >= 16 {
-                    let (ni, nj) = self.pack.run(bytes, out, i, j);
+                    let (ni, nj) = block(bytes, out, i, j);
                     if ni > i {
                         (i, j) = (ni, nj);
                         continue;
@@ -143,33 +180,49 @@ impl Folder {
             // `i` is on a character boundary: ASCII bytes are whole characters.
             let (c, len) = decode(&bytes[i..]);
             i += len;
-            let form: &[u8] = match c as u32 {
-                0x9b => {
-                    plain = false;
-                    &[]
-                }
-                cp if cp < 0x10000 => {
-                    let (off, n) = self.bmp(c);
+            if c == '\u{9b}' {
+                escape = true;
+                continue;
+            }
+            let form: &[u8] = if (c as u32) < 0x10000 {
+                let e = self.bmp(c);
+                if e & 2 != 0 {
+                    let n = (e >> 2 & 3) as usize;
+                    // A short form (the common case: a letter without its accent, or
+                    // nothing): stored whole, the invariant gives the room.
+                    let form = (e >> 8).to_le_bytes();
+                    if n <= len {
+                        out[j..j + 4].copy_from_slice(&form);
+                        j += n;
+                        continue;
+                    }
+                    self.wide.clear();
+                    self.wide.extend_from_slice(&form[..n]);
+                    &self.wide
+                } else {
+                    let n = (e >> 2 & 0x7f) as usize;
+                    let off = (e >> 9) as usize;
                     &self.pool[off..off + n]
                 }
-                _ => {
-                    self.wide.clear();
-                    push_folded(c, &mut self.wide);
-                    &self.wide
-                }
+            } else {
+                self.wide.clear();
+                push_folded(c, &mut self.wide);
+                &self.wide
             };
-            let need = j + form.len() + (bytes.len() - i) + 1;
+            let need = j + form.len() + (bytes.len() - i) + SLACK;
             if need > out.len() {
                 out.resize(need, 0);
             }
             out[j..j + form.len()].copy_from_slice(form);
             j += form.len();
         }
-        (j, plain)
+        (j, escape)
     }
 
-    /// Where `c`'s compact form is in `pool`: (offset, length).
-    fn bmp(&mut self, c: char) -> (usize, usize) {
+    /// The cache entry of `c`'s compact form (computed on first use): bit 0 set; bit 1 set
+    /// when the form is held in the entry itself (three bytes or fewer: bits 2-3 its length,
+    /// bits 8-31 the bytes); else bits 2-8 its length and bits 9-31 its offset in `pool`.
+    fn bmp(&mut self, c: char) -> u32 {
         if self.cache.is_empty() {
             self.cache = vec![0; 0x10000];
         }
@@ -180,12 +233,24 @@ impl Folder {
             push_folded(c, &mut self.pool);
             let len = (self.pool.len() - start).min(127);
             self.pool.truncate(start + len);
-            e = (start as u32) << 8 | (len as u32) << 1 | 1;
+            e = if len <= 3 {
+                let mut b = [0u8; 4];
+                b[..len].copy_from_slice(&self.pool[start..]);
+                self.pool.truncate(start);
+                u32::from_le_bytes(b) << 8 | (len as u32) << 2 | 3
+            } else {
+                // The pool holds at most 65,536 forms of 127 bytes: under 2^23.
+                (start as u32) << 9 | (len as u32) << 2 | 1
+            };
             self.cache[cp] = e;
         }
-        ((e >> 8) as usize, ((e >> 1) & 0x7f) as usize)
+        e
     }
 }
+
+/// Room kept in the output past what the rest of the text needs as it is: the line feed, and
+/// a 4-byte store of a short form at the end of the text.
+const SLACK: usize = 4;
 
 /// Writes the compact form of a run of ASCII to `dst` (as long as the run), returning its
 /// length: a table lookup per byte, without a branch (a dropped byte is overwritten by the

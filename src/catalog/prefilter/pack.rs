@@ -19,6 +19,12 @@ impl Packer {
         }
     }
 
+    /// Whether [`x86::run`] may be called.
+    #[cfg(target_arch = "x86_64")]
+    pub fn ssse3(&self) -> bool {
+        self.ssse3
+    }
+
     /// A packer that leaves everything to the byte loop (to test that loop on any CPU).
     #[cfg(test)]
     pub fn scalar() -> Packer {
@@ -45,7 +51,7 @@ impl Packer {
 }
 
 #[cfg(target_arch = "x86_64")]
-mod x86 {
+pub(super) mod x86 {
     use std::arch::x86_64::*;
 
     /// For each 8-bit mask, the shuffle that moves the bytes it selects to the front (in
@@ -71,6 +77,9 @@ mod x86 {
         t
     };
 
+    /// [`super::Packer::run`] on a CPU with SSSE3 and POPCNT; inlined into callers compiled
+    /// for them.
+    #[inline]
     #[target_feature(enable = "ssse3,popcnt")]
     pub fn run(src: &[u8], dst: &mut [u8], mut i: usize, mut j: usize) -> (usize, usize) {
         let byte = |c: u8| _mm_set1_epi8(c as i8);
