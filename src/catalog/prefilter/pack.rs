@@ -1,7 +1,10 @@
-//! The ASCII part of a compact key, sixteen bytes at a time: letters lowercased, digits
-//! kept, every other ASCII byte dropped, as [`super::ASCII`] says byte by byte. The bytes
+//! A compact key sixteen bytes at a time: ASCII letters lowercased, digits kept, every other
+//! ASCII byte dropped, as [`super::ASCII`] says byte by byte, and Han and Hangul characters
+//! kept whole, as the byte loop's own shortcut does (Chinese and Korean text alternates
+//! characters and spaces: a branch per character there mispredicts at every word). The bytes
 //! kept are moved to the front of the block with one shuffle (SSSE3) chosen by the mask of
-//! kept bytes. On other CPUs nothing is done here and the byte loop does it all.
+//! kept bytes. A block stops before any other character, which the caller folds. On other
+//! CPUs nothing is done here and the byte loop does it all.
 
 /// Whether the CPU can pack blocks, decided once per [`super::Folder`].
 #[derive(Clone, Copy)]
@@ -34,8 +37,9 @@ impl Packer {
         }
     }
 
-    /// Packs `src[i..]` into `dst[j..]` block by block, up to the first non-ASCII byte or
-    /// the last block of sixteen. Returns the new `(i, j)`; `i` is unchanged when nothing was
+    /// Packs `src[i..]` into `dst[j..]` block by block, up to the first character that is
+    /// neither ASCII nor Han or Hangul, or the last block of sixteen (with a byte after it).
+    /// `i` is on a character boundary. Returns the new `(i, j)`; `i` is unchanged when nothing was
     /// done. Needs `dst.len() >= j + (src.len() - i)`: a block's stores never run past
     /// the block's own length (the caller's invariant); a slice index panics otherwise.
     #[inline]
@@ -83,14 +87,15 @@ pub(super) mod x86 {
     #[target_feature(enable = "ssse3,popcnt")]
     pub fn run(src: &[u8], dst: &mut [u8], mut i: usize, mut j: usize) -> (usize, usize) {
         let byte = |c: u8| _mm_set1_epi8(c as i8);
-        // Signed compares: every byte compared is below 0x80.
+        // Signed compares: a range within 0x00-0x7f, or within 0x80-0xff, keeps its order.
         let in_range = |v: __m128i, lo: u8, hi: u8| {
             _mm_and_si128(
                 _mm_cmpgt_epi8(v, byte(lo - 1)),
                 _mm_cmpgt_epi8(byte(hi + 1), v),
             )
         };
-        while i + 16 <= src.len() {
+        // A block is followed by one more byte: the byte after each character's first.
+        while i + 17 <= src.len() {
             let lo = u64::from_le_bytes(src[i..i + 8].try_into().unwrap());
             let hi = u64::from_le_bytes(src[i + 8..i + 16].try_into().unwrap());
             let v = _mm_set_epi64x(hi as i64, lo as i64);
@@ -98,12 +103,42 @@ pub(super) mod x86 {
             let lower = _mm_add_epi8(v, _mm_and_si128(in_range(v, b'A', b'Z'), byte(0x20)));
             let keep = _mm_or_si128(in_range(lower, b'a', b'z'), in_range(v, b'0', b'9'));
             let mut mask = _mm_movemask_epi8(keep) as u32;
-            // Only the bytes before the first non-ASCII one: it starts a character that the
-            // caller folds; what is stored after the kept bytes is overwritten later.
+            // Only the bytes before the first character that is not ASCII, Han or Hangul: the
+            // caller folds it; what is stored after the kept bytes is overwritten later.
             let take = if wide == 0 {
                 16
             } else {
-                wide.trailing_zeros() as usize
+                let next = _mm_set_epi64x(
+                    u64::from_le_bytes(src[i + 9..i + 17].try_into().unwrap()) as i64,
+                    u64::from_le_bytes(src[i + 1..i + 9].try_into().unwrap()) as i64,
+                );
+                // Signed compares again: 0x80-0xff are -128..-1, in the same order.
+                let lead = _mm_movemask_epi8(_mm_cmpgt_epi8(v, byte(0xbf))) as u32 & wide;
+                let is = |c: u8| _mm_cmpeq_epi8(v, byte(c));
+                // Three-byte characters kept whole, by first byte and, at the edges of the
+                // ranges, the second: U+3400-U+4DBF, U+4E00-U+9FFF, U+AC00-U+D77F (a subset
+                // of the byte loop's ranges: the rest of them go there).
+                let whole = _mm_or_si128(
+                    _mm_or_si128(in_range(v, 0xe5, 0xe9), in_range(v, 0xeb, 0xec)),
+                    _mm_or_si128(
+                        _mm_or_si128(
+                            _mm_and_si128(is(0xe3), _mm_cmpgt_epi8(next, byte(0x8f))),
+                            _mm_andnot_si128(_mm_cmpeq_epi8(next, byte(0xb7)), is(0xe4)),
+                        ),
+                        _mm_or_si128(
+                            _mm_and_si128(is(0xea), _mm_cmpgt_epi8(next, byte(0xaf))),
+                            _mm_and_si128(is(0xed), _mm_cmpgt_epi8(byte(0x9e), next)),
+                        ),
+                    ),
+                );
+                // Any other character, or one that does not end inside the block.
+                let stop = lead & !(_mm_movemask_epi8(whole) as u32) | lead & 0xc000;
+                mask |= wide;
+                if stop == 0 {
+                    16
+                } else {
+                    stop.trailing_zeros() as usize
+                }
             };
             mask &= (1u32 << take) - 1;
             let (m0, m1) = (mask & 0xff, mask >> 8);
