@@ -1496,7 +1496,7 @@ impl Matcher {
                 unit_hits.extend(list.iter().map(|&(p, slot)| Hit::new(p, ti, slot)));
             }
         }
-        gated(unit_hits, &mut bufs.counts, &self.gates, context);
+        gated(unit_hits, &mut bufs.gate, &self.gates, context);
         let pos_slots = &mut bufs.pos_slots;
         for run in unit_hits.chunk_by(|a, b| a.phrase() == b.phrase()) {
             let p = &self.phrases[run[0].phrase() as usize];
@@ -1543,7 +1543,7 @@ impl Matcher {
                 char_byte,
                 text_compact,
                 cjk_hits,
-                counts,
+                gate,
                 whole,
                 ..
             } = bufs;
@@ -1561,7 +1561,7 @@ impl Matcher {
                     cjk_hits.extend(list.iter().map(|&(p, slot)| Hit::new(p, i, slot)));
                 }
             }
-            gated(cjk_hits, counts, &self.gates, context);
+            gated(cjk_hits, gate, &self.gates, context);
             // Whole phrases, all in one pass: the first (leftmost) byte offset of each.
             whole.clear();
             self.cjk.each(text_compact, |pat, start, _| {
@@ -1763,8 +1763,7 @@ struct Bufs {
     char_byte: Vec<usize>,
     text_compact: String,
     cjk_hits: Vec<Hit>,
-    /// By phrase: its hits in the text being matched (see [`gated`]); all 0 between texts.
-    counts: Vec<u16>,
+    gate: Gate,
     whole: Vec<(u32, usize)>,
 }
 
@@ -1864,30 +1863,70 @@ fn coverage(slots: impl Iterator<Item = u16>, weights: &[f32]) -> (usize, f32) {
     (n, w)
 }
 
+/// [`gated`]'s buffers.
+#[derive(Default)]
+struct Gate {
+    /// By phrase: its hits in the text, then where its run goes; all 0 between texts.
+    counts: Vec<u32>,
+    /// The phrases kept, in order.
+    kept: Vec<u32>,
+    out: Vec<Hit>,
+}
+
+/// A phrase listed in [`Gate::kept`] (a flag in its count).
+const LISTED: u32 = 1 << 31;
+
 /// Keeps the hits of the phrases that have at least as many as their gate (see [`gate`]),
-/// sorted: each phrase's hits are then one run, in position order. Most of a text's hits are
-/// of phrases it holds one word of: they are dropped by a count, not sorted.
-fn gated(hits: &mut Vec<Hit>, counts: &mut Vec<u16>, gates: &[[u8; 2]], context: bool) {
-    if counts.len() < gates.len() {
-        counts.resize(gates.len(), 0);
+/// in (phrase, position, slot) order: each phrase's hits are then one run, in position order.
+/// Most of a text's hits are of phrases it holds one word of: they are dropped by a count.
+/// The hits come in position order, and a phrase has at most one hit per position (a unit
+/// has one slot), so placing each kept phrase's hits in a run of its own, in the order they
+/// come, sorts them without comparing.
+fn gated(hits: &mut Vec<Hit>, g: &mut Gate, gates: &[[u8; 2]], context: bool) {
+    debug_assert!(hits.windows(2).all(|w| w[0].pos() <= w[1].pos()));
+    if g.counts.len() < gates.len() {
+        g.counts.resize(gates.len(), 0);
     }
     for h in hits.iter() {
-        let c = &mut counts[h.phrase() as usize];
-        *c = c.saturating_add(1);
+        g.counts[h.phrase() as usize] += 1;
     }
-    hits.retain(|h| {
+    g.kept.clear();
+    for h in hits.iter() {
         let p = h.phrase() as usize;
+        let c = g.counts[p];
         // A gate is at least 1: a phrase reset to 0 here stays dropped.
-        let keep = counts[p] >= u16::from(gates[p][context as usize]);
-        if !keep {
-            counts[p] = 0;
+        if c & LISTED == 0 && c != 0 {
+            if c >= u32::from(gates[p][context as usize]) {
+                g.counts[p] |= LISTED;
+                g.kept.push(p as u32);
+            } else {
+                g.counts[p] = 0;
+            }
         }
-        keep
-    });
-    for h in hits.iter() {
-        counts[h.phrase() as usize] = 0;
     }
-    hits.sort_unstable();
+    g.kept.sort_unstable();
+    // Each kept phrase's count becomes where its run starts.
+    let mut at = 0;
+    for &p in &g.kept {
+        let c = &mut g.counts[p as usize];
+        let n = *c & !LISTED;
+        *c = at | LISTED;
+        at += n;
+    }
+    g.out.clear();
+    g.out.resize(at as usize, Hit(0));
+    for h in hits.iter() {
+        let c = &mut g.counts[h.phrase() as usize];
+        if *c & LISTED != 0 {
+            g.out[(*c & !LISTED) as usize] = *h;
+            *c += 1;
+        }
+    }
+    for &p in &g.kept {
+        g.counts[p as usize] = 0;
+    }
+    std::mem::swap(hits, &mut g.out);
+    debug_assert!(hits.windows(2).all(|w| w[0] < w[1]), "not the sorted order");
 }
 
 /// The fewest hits (units found, counted with repeats) a text needs of `p` for any evidence,
