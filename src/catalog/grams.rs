@@ -147,9 +147,24 @@ impl GramFilter {
                 count.insert(window(lit, i), 0);
             }
         }
+        // The sample is a MiB: a bit per window slot (8 KiB) rules out most of its windows
+        // before the map is looked at.
+        let mut seen = vec![0u64; 1 << 10];
+        let bit = |w: u32| {
+            let s = (w.wrapping_mul(0x9E37_79B1) >> 16) as usize;
+            (s >> 6, 1u64 << (s & 63))
+        };
+        for &w in count.keys() {
+            let (i, b) = bit(w);
+            seen[i] |= b;
+        }
         for w in sample.windows(4) {
-            if let Some(c) = count.get_mut(&u32::from_le_bytes([w[0], w[1], w[2], w[3]])) {
-                *c += 1;
+            let w = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+            let (i, b) = bit(w);
+            if seen[i] & b != 0 {
+                if let Some(c) = count.get_mut(&w) {
+                    *c += 1;
+                }
             }
         }
         literals
