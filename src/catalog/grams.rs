@@ -198,9 +198,10 @@ impl GramFilter {
         // Each literal is given two windows, at adjacent offsets, so that the scan needs to
         // look only at every other position: of the two positions where an occurrence puts
         // them, one is even. Offsets are relative to the literal's start and may be -1.
-        let mut by_window: FxHashMap<u32, Vec<(u32, i32)>> = FxHashMap::default();
-        let mut add =
-            |w: u32, li: usize, off: i32| by_window.entry(w).or_default().push((li as u32, off));
+        // (window, literal, offset), grouped by window below with one sort: a map of lists
+        // would cost an allocation per window (tens of thousands, before a triage starts).
+        let mut all: Vec<(u32, u32, i32)> = Vec::new();
+        let mut add = |w: u32, li: usize, off: i32| all.push((w, li as u32, off));
         for (li, (lit, &off)) in literals.iter().zip(offsets).enumerate() {
             let b = lit.as_bytes();
             match b.len() {
@@ -240,11 +241,15 @@ impl GramFilter {
             literals: literals.iter().map(|l| l.as_bytes().into()).collect(),
             heads: literals.iter().map(|l| head(l.as_bytes())).collect(),
         };
-        for (w, list) in by_window {
+        // Stable: each window's entries stay in literal order, as they were added.
+        all.sort_by_key(|e| e.0);
+        f.entries.reserve(all.len());
+        for run in all.chunk_by(|a, b| a.0 == b.0) {
+            let w = run[0].0;
             let s = slot(w);
             f.bits[s >> 6] |= 1 << (s & 63);
             let start = f.entries.len() as u32;
-            f.entries.extend(list);
+            f.entries.extend(run.iter().map(|e| (e.1, e.2)));
             f.index.insert(w, (start, f.entries.len() as u32));
         }
         Some(f)
