@@ -159,13 +159,17 @@ pub struct Matcher {
     keys: PatternSet,
     /// By pattern of `keys`: the anchors written that way, and the rules it triggers (an
     /// alternative of the group a rule is looked at for, its rarest).
-    key_pats: Vec<Vec<KeyPat>>,
+    key_pats: Lists<KeyPat>,
     /// Every rule's alternatives, rule after rule (see [`Rule::alts`]).
     rule_alts: Vec<RuleAlt>,
     // Looked up once per token of every candidate text: a fast hasher (the keys come from
     // the catalog, not from the text, so there is nothing to flood).
-    words: FxHashMap<Box<str>, Vec<(u32, u16)>>,
-    bigrams: FxHashMap<(char, char), Vec<(u32, u16)>>,
+    /// Word -> its (phrase, slot) list in `word_units`.
+    words: FxHashMap<Box<str>, u32>,
+    word_units: Lists<(u32, u16)>,
+    /// Character bigram -> its (phrase, slot) list in `bigram_units`.
+    bigrams: FxHashMap<(char, char), u32>,
+    bigram_units: Lists<(u32, u16)>,
     /// The prefilter's literals (see [`super::prefilter`]); `None` when empty.
     /// Built on first use: only `triage` needs it, and `explain` must start fast.
     #[serde(skip)]
@@ -195,6 +199,60 @@ pub struct Matcher {
     /// marketplace, Partner Center (see [`CONTEXT`]).
     context: PatternSet,
     dest_bits: Vec<u8>,
+}
+
+/// Lists of items in one vector: list `i` is `items[at[i]..at[i + 1]]`. One allocation for
+/// them all, not one each: fewer pages to touch when the matcher is loaded (`explain` starts
+/// cold), and one pointer less to follow for each word of a text.
+#[derive(Debug, Serialize, Deserialize)]
+struct Lists<T> {
+    at: Vec<u32>,
+    items: Vec<T>,
+}
+
+impl<T> Default for Lists<T> {
+    fn default() -> Self {
+        Lists {
+            at: vec![0],
+            items: Vec::new(),
+        }
+    }
+}
+
+impl<T> Lists<T> {
+    fn new(lists: Vec<Vec<T>>) -> Lists<T> {
+        let mut l = Lists::default();
+        for list in lists {
+            l.items.extend(list);
+            l.at.push(l.items.len() as u32);
+        }
+        l
+    }
+
+    /// Lists by key, flattened: each key with the number of its list.
+    fn by_key<K: std::hash::Hash + Eq + Ord>(
+        map: FxHashMap<K, Vec<T>>,
+    ) -> (FxHashMap<K, u32>, Lists<T>) {
+        // In key order, so that the compiled matcher is the same from build to build.
+        let mut pairs: Vec<(K, Vec<T>)> = map.into_iter().collect();
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut index = FxHashMap::default();
+        let mut lists = Vec::with_capacity(pairs.len());
+        for (i, (k, list)) in pairs.into_iter().enumerate() {
+            index.insert(k, i as u32);
+            lists.push(list);
+        }
+        (index, Lists::new(lists))
+    }
+
+    fn get(&self, i: usize) -> &[T] {
+        &self.items[self.at[i] as usize..self.at[i + 1] as usize]
+    }
+
+    /// How many lists.
+    fn len(&self) -> usize {
+        self.at.len() - 1
+    }
 }
 
 /// What [`Matcher::confirm`] needs: what each literal of the first stage proves, and the
@@ -850,10 +908,12 @@ impl Matcher {
             gates: Vec::new(),
             rules: Vec::new(),
             keys: PatternSet::default(),
-            key_pats: Vec::new(),
+            key_pats: Lists::default(),
             rule_alts: Vec::new(),
             words: FxHashMap::default(),
+            word_units: Lists::default(),
             bigrams: FxHashMap::default(),
+            bigram_units: Lists::default(),
             pre_ac: OnceLock::new(),
             bulk: OnceLock::new(),
             bulk_src: &[],
@@ -909,6 +969,8 @@ impl Matcher {
             context.iter().map(|c| (c.clone(), Confirm::Pass)).collect();
         m.context = PatternSet::new(context_keys.clone());
 
+        let mut words: FxHashMap<Box<str>, Vec<(u32, u16)>> = FxHashMap::default();
+        let mut bigrams: FxHashMap<(char, char), Vec<(u32, u16)>> = FxHashMap::default();
         for r in raw {
             let pi = m.phrases.len() as u32;
             let shared = phrase_codes.get(&r.key).map_or(0, |s| s.len()) >= 3;
@@ -935,7 +997,7 @@ impl Matcher {
                         let slot = p.weights.len() as u16;
                         p.weights
                             .push(weight(bigram_df.get(&b).map_or(1, |s| s.len())));
-                        m.bigrams.entry(b).or_default().push((pi, slot));
+                        bigrams.entry(b).or_default().push((pi, slot));
                         units.push(format!("{}{}", b.0, b.1));
                     }
                 }
@@ -952,10 +1014,7 @@ impl Matcher {
                     let slot = p.weights.len() as u16;
                     p.weights
                         .push(weight(word_df.get(w).map_or(1, |s| s.len())));
-                    m.words
-                        .entry(w.as_str().into())
-                        .or_default()
-                        .push((pi, slot));
+                    words.entry(w.as_str().into()).or_default().push((pi, slot));
                     units.push(super::prefilter::compact_literal(w));
                 }
                 p.len = toks.len();
@@ -976,6 +1035,9 @@ impl Matcher {
             m.gates.push(gate(&p));
             m.phrases.push(p);
         }
+
+        (m.words, m.word_units) = Lists::by_key(words);
+        (m.bigrams, m.bigram_units) = Lists::by_key(bigrams);
 
         let cjk: Vec<(u32, &str)> = m
             .phrases
@@ -1142,7 +1204,7 @@ impl Matcher {
             }
         }
         let key_strings = unique;
-        m.key_pats = targets;
+        m.key_pats = Lists::new(targets);
         m.keys = PatternSet::new(key_strings);
         // The keys' windows, the rarest in the catalog's own pages normalized as texts are
         // (spaces and punctuation included): counted once, when the matcher is compiled.
@@ -1400,7 +1462,7 @@ impl Matcher {
                 after,
             });
             // One pattern can stand for several anchors and triggers.
-            for &kp in &self.key_pats[pat] {
+            for &kp in self.key_pats.get(pat) {
                 match kp {
                     KeyPat::Anchor {
                         code,
@@ -1492,7 +1554,8 @@ impl Matcher {
         let unit_hits = &mut bufs.unit_hits;
         unit_hits.clear();
         for (ti, t) in toks.iter().enumerate() {
-            if let Some(list) = self.words.get(&key[t.start..t.end]) {
+            if let Some(&w) = self.words.get(&key[t.start..t.end]) {
+                let list = self.word_units.get(w as usize);
                 unit_hits.extend(list.iter().map(|&(p, slot)| Hit::new(p, ti, slot)));
             }
         }
@@ -1557,7 +1620,8 @@ impl Matcher {
             char_byte.push(text_compact.len());
             cjk_hits.clear();
             for (i, w) in chars.windows(2).enumerate() {
-                if let Some(list) = self.bigrams.get(&(w[0], w[1])) {
+                if let Some(&b) = self.bigrams.get(&(w[0], w[1])) {
+                    let list = self.bigram_units.get(b as usize);
                     cjk_hits.extend(list.iter().map(|&(p, slot)| Hit::new(p, i, slot)));
                 }
             }
