@@ -438,19 +438,32 @@ fn tokenize(key: &str) -> Vec<Tok> {
 fn tokenize_into(key: &str, toks: &mut Vec<Tok>) {
     toks.clear();
     let mut start = None;
-    for (i, c) in key.char_indices() {
-        if is_placeholder(c) {
-            if let Some(s) = start.take() {
+    let bytes = key.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // ASCII, most of most keys: a byte is a character, a word character or not.
+        let b = bytes[i];
+        if b < 0x80 {
+            if b.is_ascii_alphanumeric() {
+                start.get_or_insert(i);
+            } else if let Some(s) = start.take() {
                 toks.push(Tok { start: s, end: i });
             }
-            toks.push(Tok {
-                start: i,
-                end: i + c.len_utf8(),
-            });
+            i += 1;
+            continue;
+        }
+        let c = key[i..].chars().next().unwrap_or(' ');
+        let at = i;
+        i += c.len_utf8();
+        if is_placeholder(c) {
+            if let Some(s) = start.take() {
+                toks.push(Tok { start: s, end: at });
+            }
+            toks.push(Tok { start: at, end: i });
         } else if is_word_char(c) {
-            start.get_or_insert(i);
+            start.get_or_insert(at);
         } else if let Some(s) = start.take() {
-            toks.push(Tok { start: s, end: i });
+            toks.push(Tok { start: s, end: at });
         }
     }
     if let Some(s) = start {
