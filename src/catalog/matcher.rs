@@ -164,12 +164,12 @@ pub struct Matcher {
     rule_alts: Vec<RuleAlt>,
     // Looked up once per token of every candidate text: a fast hasher (the keys come from
     // the catalog, not from the text, so there is nothing to flood).
-    /// Word -> its (phrase, slot) list in `word_units`.
+    /// Word -> its list of units in `word_units`.
     words: FxHashMap<Box<str>, u32>,
-    word_units: Lists<(u32, u16)>,
-    /// Character bigram -> its (phrase, slot) list in `bigram_units`.
+    word_units: Lists<Unit>,
+    /// Character bigram -> its list of units in `bigram_units`.
     bigrams: FxHashMap<(char, char), u32>,
-    bigram_units: Lists<(u32, u16)>,
+    bigram_units: Lists<Unit>,
     /// The prefilter's literals (see [`super::prefilter`]); `None` when empty.
     /// Built on first use: only `triage` needs it, and `explain` must start fast.
     #[serde(skip)]
@@ -253,6 +253,37 @@ impl<T> Lists<T> {
     fn len(&self) -> usize {
         self.at.len() - 1
     }
+}
+
+/// A unit of a phrase (a content word, or a character bigram) as a text's word finds it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct Unit {
+    phrase: u32,
+    slot: u16,
+    /// Evidence from the phrase needs one of its trigger units in the text: a whole phrase
+    /// holds them all, and a partial one the weighted share [`WEAK_SHARE`] of its units,
+    /// which the units that do not trigger fall short of (see [`triggers`]). A phrase is
+    /// looked at only when the text has one of its triggers.
+    trigger: bool,
+}
+
+/// Which of `p`'s units trigger it (see [`Unit::trigger`]): its heaviest, until those left
+/// out weigh less than a partial match needs (with a margin for sums of floats); when no
+/// partial match is possible, the heaviest alone (a whole phrase holds every unit).
+fn triggers(p: &Phrase) -> Vec<bool> {
+    let mut order: Vec<usize> = (0..p.weights.len()).collect();
+    order.sort_by(|&a, &b| p.weights[b].total_cmp(&p.weights[a]).then(a.cmp(&b)));
+    let mut on = vec![false; p.weights.len()];
+    let partial = !p.generic && p.total >= 1.0;
+    let mut rest = p.total;
+    for (k, &i) in order.iter().enumerate() {
+        if k > 0 && (!partial || rest < WEAK_SHARE * p.total - 1e-3) {
+            break;
+        }
+        on[i] = true;
+        rest -= p.weights[i];
+    }
+    on
 }
 
 /// What [`Matcher::confirm`] needs: what each literal of the first stage proves, and the
@@ -1049,8 +1080,29 @@ impl Matcher {
             m.phrases.push(p);
         }
 
-        (m.words, m.word_units) = Lists::by_key(words);
-        (m.bigrams, m.bigram_units) = Lists::by_key(bigrams);
+        // Each unit is told whether it triggers its phrase (see [`Unit::trigger`]).
+        let marks: Vec<Vec<bool>> = m.phrases.iter().map(triggers).collect();
+        fn units<K: std::hash::Hash + Eq>(
+            lists: FxHashMap<K, Vec<(u32, u16)>>,
+            marks: &[Vec<bool>],
+        ) -> FxHashMap<K, Vec<Unit>> {
+            lists
+                .into_iter()
+                .map(|(k, list)| {
+                    let list = list
+                        .into_iter()
+                        .map(|(phrase, slot)| Unit {
+                            phrase,
+                            slot,
+                            trigger: marks[phrase as usize][slot as usize],
+                        })
+                        .collect();
+                    (k, list)
+                })
+                .collect()
+        }
+        (m.words, m.word_units) = Lists::by_key(units(words, &marks));
+        (m.bigrams, m.bigram_units) = Lists::by_key(units(bigrams, &marks));
 
         let cjk: Vec<(u32, &str)> = m
             .phrases
@@ -1565,13 +1617,14 @@ impl Matcher {
         tokenize_into(key, toks);
         let toks = &*toks;
         let unit_hits = &mut bufs.unit_hits;
-        unit_hits.clear();
+        let found = &mut bufs.found;
+        found.clear();
         for (ti, t) in toks.iter().enumerate() {
             if let Some(&w) = self.words.get(&key[t.start..t.end]) {
-                let list = self.word_units.get(w as usize);
-                unit_hits.extend(list.iter().map(|&(p, slot)| Hit::new(p, ti, slot)));
+                found.push((ti, w));
             }
         }
+        self.units_of(&self.word_units, found, &mut bufs.marks, unit_hits);
         gated(unit_hits, &mut bufs.gate, &self.gates, context);
         let pos_slots = &mut bufs.pos_slots;
         for run in unit_hits.chunk_by(|a, b| a.phrase() == b.phrase()) {
@@ -1631,13 +1684,14 @@ impl Matcher {
                 text_compact.push(c);
             }
             char_byte.push(text_compact.len());
-            cjk_hits.clear();
+            let found = &mut bufs.found;
+            found.clear();
             for (i, w) in chars.windows(2).enumerate() {
                 if let Some(&b) = self.bigrams.get(&(w[0], w[1])) {
-                    let list = self.bigram_units.get(b as usize);
-                    cjk_hits.extend(list.iter().map(|&(p, slot)| Hit::new(p, i, slot)));
+                    found.push((i, b));
                 }
             }
+            self.units_of(&self.bigram_units, found, &mut bufs.marks, cjk_hits);
             gated(cjk_hits, gate, &self.gates, context);
             // Whole phrases, all in one pass: the first (leftmost) byte offset of each.
             whole.clear();
@@ -1696,6 +1750,40 @@ impl Matcher {
             }
         }
         ev
+    }
+
+    /// The hits of the phrases that `found` (position, list of `lists`, in position order)
+    /// triggers, in position order: a phrase none of whose trigger units the text holds can
+    /// give no evidence (see [`Unit::trigger`]), and most phrases a common word is in are not
+    /// triggered, so their hits are never made.
+    fn units_of(
+        &self,
+        lists: &Lists<Unit>,
+        found: &[(usize, u32)],
+        marks: &mut Vec<u64>,
+        hits: &mut Vec<Hit>,
+    ) {
+        let words = self.phrases.len().div_ceil(64);
+        if marks.len() < words {
+            marks.resize(words, 0);
+        }
+        for &(_, l) in found {
+            for u in lists.get(l as usize).iter().filter(|u| u.trigger) {
+                marks[u.phrase as usize / 64] |= 1 << (u.phrase % 64);
+            }
+        }
+        hits.clear();
+        for &(pos, l) in found {
+            for u in lists.get(l as usize) {
+                if marks[u.phrase as usize / 64] >> (u.phrase % 64) & 1 != 0 {
+                    hits.push(Hit::new(u.phrase, pos, u.slot));
+                }
+            }
+        }
+        // Every marked phrase has a hit (its trigger's own): clear through them.
+        for h in hits.iter() {
+            marks[h.phrase() as usize / 64] = 0;
+        }
     }
 
     /// Whether the text is about lead destinations: it names one, or leads, the marketplace
@@ -1834,6 +1922,10 @@ struct Bufs {
     hits: Vec<(usize, usize, u8, f32)>,
     toks: Vec<Tok>,
     unit_hits: Vec<Hit>,
+    /// (position, list of units) of the words or bigrams found in a text.
+    found: Vec<(usize, u32)>,
+    /// By phrase, a bit: triggered in the text (see [`Matcher::units_of`]); all 0 between.
+    marks: Vec<u64>,
     pos_slots: Vec<(usize, u16)>,
     chars: Vec<char>,
     at: Vec<usize>,
@@ -2396,6 +2488,42 @@ ko-KR = ["사용자에게 할당된 역할이 없습니다"]"#,
             matched += !full.is_empty() as usize;
         }
         assert!(matched > 600, "{matched}");
+    }
+
+    /// In the compiled catalog, every phrase has a trigger unit, and the units that are not
+    /// triggers weigh less than a partial match needs: a phrase a text has no trigger of
+    /// could give no evidence (see [`Unit::trigger`]).
+    #[test]
+    fn what_evidence_needs_triggers_its_phrase() {
+        let m = Matcher::get();
+        let mut on: Vec<Vec<bool>> = m
+            .phrases
+            .iter()
+            .map(|p| vec![false; p.weights.len()])
+            .collect();
+        for u in m.word_units.items.iter().chain(&m.bigram_units.items) {
+            on[u.phrase as usize][u.slot as usize] |= u.trigger;
+        }
+        let mut partial = 0;
+        for (i, (p, on)) in m.phrases.iter().zip(&on).enumerate() {
+            assert!(on.contains(&true), "phrase {i} has no trigger");
+            if !p.generic && p.total >= 1.0 {
+                partial += 1;
+                let rest: f32 = p
+                    .weights
+                    .iter()
+                    .zip(on)
+                    .filter(|(_, t)| !**t)
+                    .map(|(w, _)| w)
+                    .sum();
+                assert!(
+                    rest < WEAK_SHARE * p.total - 1e-4,
+                    "phrase {i}: {rest} of {} without a trigger",
+                    p.total
+                );
+            }
+        }
+        assert!(partial > 100, "{partial}");
     }
 
     /// The second stage passes a rule's literal only with every other group of the rule.
