@@ -119,8 +119,8 @@ impl Folder {
         self.mixed_with(bytes, out, at, |_, _, i, j| (i, j))
     }
 
-    /// The loop compiled for SSSE3, so that the block packer is inlined into it (a call per
-    /// ASCII stretch costs more than the stretch in Chinese or Korean text).
+    /// The loop compiled for SSSE3, so that it calls the block packer directly (the packer
+    /// stays a function of its own: the compiler does not inline it).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "ssse3,popcnt")]
     fn mixed_ssse3(&mut self, bytes: &[u8], out: &mut Vec<u8>, at: usize) -> (usize, bool) {
@@ -134,8 +134,8 @@ impl Folder {
     /// and [`SLACK`] more (j + bytes left + SLACK <= out.len()), so an ASCII byte is a lookup
     /// and a store without a branch (a dropped byte is overwritten by the next one), and a
     /// form no longer than its character is one 4-byte store; a character whose compact form
-    /// is longer than its UTF-8 makes room first. `block` packs ASCII blocks (see
-    /// [`pack::Packer::run`]).
+    /// is longer than its UTF-8 makes room first. `block` packs blocks of ASCII, Han and
+    /// Hangul (see [`pack::Packer::run`]).
     #[inline(always)]
     fn mixed_with(
         &mut self,

@@ -81,8 +81,7 @@ pub(super) mod x86 {
         t
     };
 
-    /// [`super::Packer::run`] on a CPU with SSSE3 and POPCNT; inlined into callers compiled
-    /// for them.
+    /// [`super::Packer::run`] on a CPU with SSSE3 and POPCNT.
     #[inline]
     #[target_feature(enable = "ssse3,popcnt")]
     pub fn run(src: &[u8], dst: &mut [u8], mut i: usize, mut j: usize) -> (usize, usize) {
