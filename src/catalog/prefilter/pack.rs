@@ -81,6 +81,25 @@ pub(super) mod x86 {
         t
     };
 
+    /// By the low four bits of a three-byte character's first byte: the lowest and highest
+    /// second byte of the characters a block keeps whole, U+3400-U+3FFF, U+4E00-U+9FFF and
+    /// U+AC00-U+D77F (a subset of the byte loop's ranges: the rest of them go there). A first
+    /// byte with none has 0x7f as its lowest, above every second byte.
+    const LOWEST: [u8; 16] = [
+        0x7f, 0x7f, 0x7f, 0x90, 0xb8, 0x80, 0x80, 0x80, 0x80, 0x80, 0xb0, 0x80, 0x80, 0x80, 0x7f,
+        0x7f,
+    ];
+    const HIGHEST: [u8; 16] = [
+        0, 0, 0, 0xbf, 0xbf, 0xbf, 0xbf, 0xbf, 0xbf, 0xbf, 0xbf, 0xbf, 0xbf, 0x9d, 0, 0,
+    ];
+
+    #[inline]
+    #[target_feature(enable = "ssse3,popcnt")]
+    fn table(t: [u8; 16]) -> __m128i {
+        let half = |k: usize| u64::from_le_bytes(t[k..k + 8].try_into().unwrap()) as i64;
+        _mm_set_epi64x(half(8), half(0))
+    }
+
     /// [`super::Packer::run`] on a CPU with SSSE3 and POPCNT.
     #[inline]
     #[target_feature(enable = "ssse3,popcnt")]
@@ -113,23 +132,16 @@ pub(super) mod x86 {
                 );
                 // Signed compares again: 0x80-0xff are -128..-1, in the same order.
                 let lead = _mm_movemask_epi8(_mm_cmpgt_epi8(v, byte(0xbf))) as u32 & wide;
-                let is = |c: u8| _mm_cmpeq_epi8(v, byte(c));
-                // Three-byte characters kept whole, by first byte and, at the edges of the
-                // ranges, the second: U+3400-U+4DBF, U+4E00-U+9FFF, U+AC00-U+D77F (a subset
-                // of the byte loop's ranges: the rest of them go there).
-                let whole = _mm_or_si128(
-                    _mm_or_si128(in_range(v, 0xe5, 0xe9), in_range(v, 0xeb, 0xec)),
-                    _mm_or_si128(
-                        _mm_or_si128(
-                            _mm_and_si128(is(0xe3), _mm_cmpgt_epi8(next, byte(0x8f))),
-                            _mm_andnot_si128(_mm_cmpeq_epi8(next, byte(0xb7)), is(0xe4)),
-                        ),
-                        _mm_or_si128(
-                            _mm_and_si128(is(0xea), _mm_cmpgt_epi8(next, byte(0xaf))),
-                            _mm_and_si128(is(0xed), _mm_cmpgt_epi8(byte(0x9e), next)),
-                        ),
-                    ),
+                // Three-byte characters kept whole, by the range their second byte must be in
+                // for their first (see `LOWEST`).
+                let lowest = table(LOWEST);
+                let highest = table(HIGHEST);
+                let nibble = _mm_and_si128(v, byte(0x0f));
+                let outside = _mm_or_si128(
+                    _mm_cmpgt_epi8(_mm_shuffle_epi8(lowest, nibble), next),
+                    _mm_cmpgt_epi8(next, _mm_shuffle_epi8(highest, nibble)),
                 );
+                let whole = _mm_andnot_si128(outside, in_range(v, 0xe0, 0xef));
                 // Any other character, or one that does not end inside the block.
                 let stop = lead & !(_mm_movemask_epi8(whole) as u32) | lead & 0xc000;
                 mask |= wide;
