@@ -409,14 +409,15 @@ const DESTINATIONS: [(&str, &[&str]); 6] = [
 /// a lead-destination error.
 #[rustfmt::skip]
 const CONTEXT: &[&str] = &[
-    // Not "lead" alone, nor "리드": a lead time, a team lead.
-    "leads", "leada", "leadow", "leadów", "leady", "marketplace", "partner center",
-    "customer leads", "lead destination", "lead management", "test drive", "contact me",
-    "get it now", "msft_test", "potencjaln", "centrum partnerskie", "centrum partnerskim",
+    // Not "lead" alone, nor "리드": a lead time, a team lead. Not Partner Center or the
+    // marketplace alone either: a publisher's own sign-in, payouts and certification happen
+    // there, and a ticket that pairs one of those with a generic "please retry" or "account
+    // locked" is not about leads.
+    "leads", "leada", "leadow", "leadów", "leady", "customer leads", "lead destination",
+    "lead management", "test drive", "contact me", "get it now", "msft_test", "potencjaln",
     "cliente potencial", "clientes potenciais", "venda potencial", "vendas potenciais",
-    "mercado comercial", "marketplace comercial", "潛在客戶", "潜在客户", "線索", "线索",
-    "合作夥伴中心", "合作伙伴中心", "商業市集", "商业市场", "리드를", "리드가", "리드는",
-    "리드의", "리드 관리", "리드 대상", "잠재 고객", "파트너 센터", "마켓플레이스",
+    "潛在客戶", "潜在客户", "線索", "线索", "리드를", "리드가", "리드는", "리드의", "리드 관리",
+    "리드 대상", "잠재 고객",
 ];
 
 static MATCHER: OnceLock<Matcher> = OnceLock::new();
@@ -994,9 +995,11 @@ impl Matcher {
         let mut unfiltered: Vec<String> = Vec::new();
         // Context cues: the matcher requires one for weak evidence, so the prefilter
         // looks for every one of them.
+        // A bare "CRM" names a destination but is no context: "the CRM training website".
         let context_keys: Vec<String> = CONTEXT
             .iter()
             .chain(DESTINATIONS.iter().flat_map(|d| d.1.iter()))
+            .filter(|w| **w != "crm")
             .map(|c| normalize::fold(c))
             .collect();
         let context: Vec<String> = context_keys
