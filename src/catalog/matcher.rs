@@ -116,10 +116,13 @@ struct Phrase {
 /// What a literal found by the prefilter's second stage proves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 enum Confirm {
-    /// A signature may match: an anchor, a distinctive phrase's literal, a context cue.
+    /// A signature may match: an anchor, a Chinese or Korean phrase's literal, a context cue.
     Pass,
     /// One group of a keyword rule has a hit; the rule needs all of them.
     Group { rule: u32, group: u8 },
+    /// A word of a distinctive Latin phrase: without a lead context (itself a literal that
+    /// passes), only the whole phrase can match, and it holds every one of its words.
+    Phrase { phrase: u32 },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -293,6 +296,8 @@ struct Stage {
     targets: Vec<Vec<Confirm>>,
     /// By rule: (group, literal) for each alternative the prefilter can check.
     rule_lits: Vec<Vec<(u8, u32)>>,
+    /// By phrase: the literals of its words (none for a phrase that is not looked for so).
+    phrase_lits: Vec<Vec<u32>>,
     /// By literal of the second stage (`Bulk::confirm_strings`).
     finders: Vec<memchr::memmem::Finder<'static>>,
 }
@@ -312,10 +317,15 @@ impl Stage {
             })
             .collect();
         let mut rule_lits = vec![Vec::new(); m.rules.len()];
+        let mut phrase_lits = vec![Vec::new(); m.phrases.len()];
         for (i, ts) in bulk.confirm_targets.iter().enumerate() {
             for t in ts {
-                if let Confirm::Group { rule, group } = *t {
-                    rule_lits[rule as usize].push((group, i as u32));
+                match *t {
+                    Confirm::Group { rule, group } => {
+                        rule_lits[rule as usize].push((group, i as u32))
+                    }
+                    Confirm::Phrase { phrase } => phrase_lits[phrase as usize].push(i as u32),
+                    Confirm::Pass => {}
                 }
             }
         }
@@ -327,8 +337,16 @@ impl Stage {
         Stage {
             targets,
             rule_lits,
+            phrase_lits,
             finders,
         }
+    }
+
+    /// Whether every word of `phrase` is in `compact`.
+    fn phrase_holds(&self, phrase: u32, compact: &[u8]) -> bool {
+        self.phrase_lits[phrase as usize]
+            .iter()
+            .all(|&li| self.finders[li as usize].find(compact).is_some())
     }
 
     /// Whether every group of `rule` but `group` (found) has an alternative in `compact`,
@@ -1076,7 +1094,14 @@ impl Matcher {
                 continue; // nothing distinctive to look for
             }
             if let Some(l) = phrase_literal(&p, &units, &covered) {
-                confirm.push((l.clone(), Confirm::Pass));
+                // The first stage finds the rarest word; the second checks the others.
+                if p.cjk {
+                    confirm.push((l.clone(), Confirm::Pass));
+                } else {
+                    for u in units.iter().filter(|u| !u.is_empty()) {
+                        confirm.push((u.clone(), Confirm::Phrase { phrase: pi }));
+                    }
+                }
                 literals.insert(l);
             }
             m.gates.push(gate(&p));
@@ -1373,8 +1398,10 @@ impl Matcher {
     /// a literal: whether a signature can match. The first stage looks for one literal per
     /// signature, which for a keyword rule is the alternatives of one of its groups. Every
     /// literal of the first stage in the key is looked at: one that suffices alone (an
-    /// anchor, a distinctive phrase's literal, a context cue) passes the text; one of a
-    /// rule's group passes it when each other group of that rule has an alternative in the
+    /// anchor, a Chinese or Korean phrase's literal, a context cue) passes the text; a
+    /// Latin phrase's rarest word passes it when its other words are in the key too (a
+    /// whole phrase holds them all; a partial one needs a context cue); one of a rule's
+    /// group passes it when each other group of that rule has an alternative in the
     /// key too (searched for directly). A rule matches only when each group has an
     /// alternative in the key, and each alternative in the key is, compacted, in the
     /// compact key (or holds a context cue, itself a literal that suffices): so this is
@@ -1388,6 +1415,7 @@ impl Matcher {
                 passed = match *t {
                     Confirm::Pass => true,
                     Confirm::Group { rule, group } => stage.rule_holds(self, rule, group, compact),
+                    Confirm::Phrase { phrase } => stage.phrase_holds(phrase, compact),
                 };
                 if passed {
                     return false;
