@@ -282,6 +282,12 @@ impl GramFilter {
         self.scan(buf, 0, f);
     }
 
+    /// [`GramFilter::each_at`] for the literals in `from..` of `buf` (`from` follows a line
+    /// feed or is 0).
+    pub fn each_from(&self, buf: &[u8], from: usize, f: impl FnMut(usize, usize) -> bool) {
+        self.scan(buf, from, f);
+    }
+
     /// Calls `f(literal)` for every occurrence of every literal in `buf` (which ends with a
     /// line feed, as for [`GramFilter::find`]), until `f` returns false.
     pub fn each(&self, buf: &[u8], mut f: impl FnMut(usize) -> bool) {

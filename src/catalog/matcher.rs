@@ -1408,22 +1408,24 @@ impl Matcher {
     /// sound too. `compact` ends with the record's line feed (a literal at its very end
     /// needs it).
     pub fn confirm(&self, grams: &GramFilter, compact: &[u8]) -> bool {
-        let stage = self.stage.get_or_init(|| Stage::new(self));
         let mut passed = false;
         grams.each(compact, |li| {
-            for t in &stage.targets[li] {
-                passed = match *t {
-                    Confirm::Pass => true,
-                    Confirm::Group { rule, group } => stage.rule_holds(self, rule, group, compact),
-                    Confirm::Phrase { phrase } => stage.phrase_holds(phrase, compact),
-                };
-                if passed {
-                    return false;
-                }
-            }
-            true
+            passed = self.confirm_literal(li, compact);
+            !passed
         });
         passed
+    }
+
+    /// [`Matcher::confirm`] for one first-stage literal found in a record's compact key
+    /// (`compact`, ending with its line feed): whether it passes the record.
+    #[inline]
+    pub fn confirm_literal(&self, li: usize, compact: &[u8]) -> bool {
+        let stage = self.stage.get_or_init(|| Stage::new(self));
+        stage.targets[li].iter().any(|t| match *t {
+            Confirm::Pass => true,
+            Confirm::Group { rule, group } => stage.rule_holds(self, rule, group, compact),
+            Confirm::Phrase { phrase } => stage.phrase_holds(phrase, compact),
+        })
     }
 
     /// The prefilter's automaton, for scanning many records' compact keys at once; `None`

@@ -325,17 +325,32 @@ pub fn classify(
     }
     s.starts.push(end);
     let compact = &s.compact[..end];
-    // One scan of the whole batch; after a hit, resume at the next record.
+    // One scan of the whole batch. Each literal found is confirmed in its record at once
+    // (not by a second scan of the record); once a record passes, the scan resumes at the
+    // next one. The scan meets windows in position order, and a literal starts in the
+    // record that holds its window: records come in order.
+    let starts = &s.starts;
+    let candidate = &mut s.candidate;
     let mut pos = 0;
+    let mut r = 0;
     while pos < compact.len() {
-        let Some(at) = grams.find(compact, pos) else {
-            break;
-        };
-        let r = s.starts.partition_point(|&x| x <= at) - 1;
-        if matcher.confirm(grams, &compact[s.starts[r]..s.starts[r + 1]]) {
-            s.candidate[r] = true;
+        let mut next = None;
+        grams.each_from(compact, pos, |li, start| {
+            while starts[r + 1] <= start {
+                r += 1;
+            }
+            debug_assert!(starts[r] <= start, "records in order");
+            if candidate[r] || matcher.confirm_literal(li, &compact[starts[r]..starts[r + 1]]) {
+                candidate[r] = true;
+                next = Some(starts[r + 1]);
+                return false;
+            }
+            true
+        });
+        match next {
+            Some(n) => pos = n,
+            None => break,
         }
-        pos = s.starts[r + 1];
     }
     let candidates = s.candidate.iter().filter(|c| **c).count();
     (full(matcher, batch, &s.candidate), candidates)
