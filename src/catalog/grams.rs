@@ -43,9 +43,9 @@ fn head(lit: &[u8]) -> (u64, u64) {
     (u64::from_le_bytes(b), mask)
 }
 
-/// A window's word of the table and its two bits there (a blocked Bloom filter: one load,
-/// and a window not in the table passes ~1 time in 1,000 instead of ~1 in 25, the share of
-/// bits set; each pass costs a hash lookup).
+/// A window's word of the table and its two bits there (a blocked Bloom filter: one load;
+/// on the bench corpus, windows not in the table pass 16k times in 16 MB where one bit let
+/// 116k through, each a hash lookup).
 #[inline]
 fn slot(window: u32) -> (usize, u64) {
     let h = (window as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
