@@ -20,17 +20,42 @@ const WORDS: usize = 1 << (BITS - 6);
 pub struct GramFilter {
     /// A fixed size, so that indexing it needs no bounds check in the scan.
     bits: Box<[u64; WORDS]>,
-    /// Window -> range of `entries`.
-    index: FxHashMap<u32, (u32, u32)>,
-    /// (literal, offset of the window in it), grouped by window.
-    entries: Vec<(u32, i32)>,
+    /// Window -> range of `entries`: open addressing (see [`Slot`]), a power of two long.
+    index: Vec<Slot>,
+    /// The literals that hold each window, grouped by window.
+    entries: Vec<Entry>,
     literals: Vec<Box<[u8]>>,
-    /// Each literal's first eight bytes (fewer: zeros) and the mask of those it has: most
-    /// window hits are told apart from the literal by one comparison, without `memcmp`.
-    heads: Vec<(u64, u64)>,
 }
 
-/// A literal's head and mask (see [`GramFilter::heads`]).
+/// A window of the table and its range of [`GramFilter::entries`]; an empty slot has an empty
+/// range. Where a window passes the bit test, finding its slot, its entries and their heads
+/// is three loads that miss the cache (a hash map, then two vectors, cost three times as many).
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    window: u32,
+    start: u32,
+    end: u32,
+}
+
+/// A literal that holds a window, where, and its head.
+#[derive(Clone, Copy)]
+struct Entry {
+    /// The literal's first eight bytes (fewer: zeros) and the mask of those it has: most
+    /// window hits are told apart from the literal by one comparison, without `memcmp`.
+    head: u64,
+    mask: u64,
+    literal: u32,
+    /// Of the window in the literal.
+    offset: i32,
+}
+
+/// Where a window's slot search starts in an index of `1 << bits` slots.
+#[inline]
+fn home(window: u32, bits: u32) -> usize {
+    ((window as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93) >> (64 - bits)) as usize
+}
+
+/// A literal's head and mask (see [`Entry::head`]).
 fn head(lit: &[u8]) -> (u64, u64) {
     let n = lit.len().min(8);
     let mut b = [0u8; 8];
@@ -239,23 +264,42 @@ impl GramFilter {
                 }
             }
         }
-        let mut f = GramFilter {
-            bits: Box::new([0; WORDS]),
-            index: FxHashMap::default(),
-            entries: Vec::new(),
-            literals: literals.iter().map(|l| l.as_bytes().into()).collect(),
-            heads: literals.iter().map(|l| head(l.as_bytes())).collect(),
-        };
         // Stable: each window's entries stay in literal order, as they were added.
         all.sort_by_key(|e| e.0);
-        f.entries.reserve(all.len());
+        let windows = all.chunk_by(|a, b| a.0 == b.0).count();
+        // At most half full: a search rarely looks past the next slot.
+        let bits = (2 * windows).next_power_of_two().trailing_zeros().max(4);
+        let heads: Vec<(u64, u64)> = literals.iter().map(|l| head(l.as_bytes())).collect();
+        let mut f = GramFilter {
+            bits: Box::new([0; WORDS]),
+            index: vec![Slot::default(); 1 << bits],
+            entries: Vec::with_capacity(all.len()),
+            literals: literals.iter().map(|l| l.as_bytes().into()).collect(),
+        };
         for run in all.chunk_by(|a, b| a.0 == b.0) {
             let w = run[0].0;
             let (word, mask) = slot(w);
             f.bits[word] |= mask;
             let start = f.entries.len() as u32;
-            f.entries.extend(run.iter().map(|e| (e.1, e.2)));
-            f.index.insert(w, (start, f.entries.len() as u32));
+            f.entries.extend(run.iter().map(|&(_, li, offset)| {
+                let (head, mask) = heads[li as usize];
+                Entry {
+                    head,
+                    mask,
+                    literal: li,
+                    offset,
+                }
+            }));
+            let n = f.index.len();
+            let mut k = home(w, bits);
+            while f.index[k].end != 0 {
+                k = (k + 1) & (n - 1);
+            }
+            f.index[k] = Slot {
+                window: w,
+                start,
+                end: f.entries.len() as u32,
+            };
         }
         Some(f)
     }
@@ -263,7 +307,12 @@ impl GramFilter {
     /// The windows looked up, sorted (for tests).
     #[cfg(test)]
     pub(crate) fn windows(&self) -> Vec<u32> {
-        let mut w: Vec<u32> = self.index.keys().copied().collect();
+        let mut w: Vec<u32> = self
+            .index
+            .iter()
+            .filter(|s| s.end != 0)
+            .map(|s| s.window)
+            .collect();
         w.sort_unstable();
         w
     }
@@ -347,10 +396,20 @@ impl GramFilter {
         w: u32,
         f: &mut impl FnMut(usize, usize) -> bool,
     ) -> bool {
-        let Some(&(a, b)) = self.index.get(&w) else {
-            return true;
+        let n = self.index.len();
+        let mut k = home(w, n.trailing_zeros());
+        let (a, b) = loop {
+            let s = self.index[k];
+            if s.end == 0 {
+                return true;
+            }
+            if s.window == w {
+                break (s.start, s.end);
+            }
+            k = (k + 1) & (n - 1);
         };
-        for &(li, off) in &self.entries[a as usize..b as usize] {
+        for e in &self.entries[a as usize..b as usize] {
+            let (li, off) = (e.literal, e.offset);
             let start = i as isize - off as isize;
             if start < from as isize {
                 continue;
@@ -358,9 +417,8 @@ impl GramFilter {
             let start = start as usize;
             // The head first, where eight bytes remain (else the whole comparison).
             if let Some(b) = buf.get(start..start + 8) {
-                let (h, mask) = self.heads[li as usize];
                 let at = u64::from_le_bytes(b.try_into().unwrap_or_default());
-                if at & mask != h {
+                if at & e.mask != e.head {
                     continue;
                 }
             }
