@@ -28,8 +28,9 @@ pub struct GramFilter {
 }
 
 /// A window of the table and its range of [`GramFilter::entries`]; an empty slot has an empty
-/// range. Where a window passes the bit test, finding its slot, its entries and their heads
-/// is three loads that miss the cache (a hash map, then two vectors, cost three times as many).
+/// range. Where a window passes the bit test, its slot and then its entries (heads inline) are
+/// two loads that may miss the cache; a hash map's control bytes and bucket, the ranges and
+/// the heads were four.
 #[derive(Clone, Copy, Default)]
 struct Slot {
     window: u32,
