@@ -269,11 +269,11 @@ impl GramFilter {
         all.sort_by_key(|e| e.0);
         let windows = all.chunk_by(|a, b| a.0 == b.0).count();
         // At most half full: a search rarely looks past the next slot.
-        let bits = (2 * windows).next_power_of_two().trailing_zeros().max(4);
+        let index_bits = (2 * windows).next_power_of_two().trailing_zeros().max(4);
         let heads: Vec<(u64, u64)> = literals.iter().map(|l| head(l.as_bytes())).collect();
         let mut f = GramFilter {
             bits: Box::new([0; WORDS]),
-            index: vec![Slot::default(); 1 << bits],
+            index: vec![Slot::default(); 1 << index_bits],
             entries: Vec::with_capacity(all.len()),
             literals: literals.iter().map(|l| l.as_bytes().into()).collect(),
         };
@@ -292,7 +292,7 @@ impl GramFilter {
                 }
             }));
             let n = f.index.len();
-            let mut k = home(w, bits);
+            let mut k = home(w, index_bits);
             while f.index[k].end != 0 {
                 k = (k + 1) & (n - 1);
             }
