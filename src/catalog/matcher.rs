@@ -1482,6 +1482,7 @@ impl Matcher {
     /// automata of the full matcher), before the workers start. Called once by `triage`.
     pub fn prepare_bulk(&self) {
         let _ = self.pre_ac();
+        super::prefilter::prepare_latin();
         // Searched in every candidate that has evidence for a code of some destination: a
         // DFA (a few dozen words), where one text is better served by an NFA.
         let _ = self.dest_ac.get_or_init(|| {

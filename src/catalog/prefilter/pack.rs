@@ -6,13 +6,23 @@
 //! kept bytes. A block stops before any other character, which the caller folds. On other
 //! CPUs nothing is done here and the byte loop does it all.
 
+/// The compact form of each two-byte character U+0080-U+017F (Latin-1 and Latin Extended-A:
+/// the letters of Polish and Portuguese), by `(first byte - 0xc2) << 6 | second byte & 0x3f`,
+/// as a block of sixty-four folds it in place: its one ASCII letter or digit, [`DROP`] when it
+/// has none, 0 when it is longer or the character is U+009B (an escape) and the block stops
+/// there. Filled from the normalizer by [`super::prepare_latin`] before a triage; until then
+/// blocks stop at every such character, as the narrower ones do.
+pub static LATIN: std::sync::OnceLock<[u8; 256]> = std::sync::OnceLock::new();
+/// In [`LATIN`]: the character has no compact form.
+pub const DROP: u8 = 1;
+
 /// Whether the CPU can pack blocks, decided once per [`super::Folder`].
 #[derive(Clone, Copy)]
 pub struct Packer {
     #[cfg(target_arch = "x86_64")]
     ssse3: bool,
     /// Sixty-four bytes at a time, kept bytes moved to the front by one `vpcompressb`
-    /// (AVX-512 VBMI2; see [`x86::run64`]).
+    /// (AVX-512 VBMI and VBMI2; see [`x86::run64`]).
     #[cfg(target_arch = "x86_64")]
     avx512: bool,
 }
@@ -26,6 +36,7 @@ impl Packer {
             #[cfg(target_arch = "x86_64")]
             avx512: std::arch::is_x86_feature_detected!("avx512f")
                 && std::arch::is_x86_feature_detected!("avx512bw")
+                && std::arch::is_x86_feature_detected!("avx512vbmi")
                 && std::arch::is_x86_feature_detected!("avx512vbmi2")
                 && std::arch::is_x86_feature_detected!("popcnt"),
         }
@@ -74,7 +85,7 @@ impl Packer {
     pub fn run(&self, src: &[u8], dst: &mut [u8], i: usize, j: usize) -> (usize, usize) {
         #[cfg(target_arch = "x86_64")]
         if self.avx512 {
-            // SAFETY: the CPU has AVX-512 (F, BW, VBMI2), SSSE3 and POPCNT, checked by
+            // SAFETY: the CPU has AVX-512 (F, BW, VBMI, VBMI2), SSSE3 and POPCNT, checked by
             // `detect`.
             return unsafe { x86::run_wide(src, dst, i, j) };
         }
@@ -208,19 +219,28 @@ pub(super) mod x86 {
 
     /// [`run64`], then [`run`] for what is left: the last blocks of fewer than 64 bytes.
     #[inline]
-    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi2,ssse3,popcnt")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx512vbmi2,ssse3,popcnt")]
     pub fn run_wide(src: &[u8], dst: &mut [u8], i: usize, j: usize) -> (usize, usize) {
-        let (i, j) = run64(src, dst, i, j);
+        let (i, j) = run64(src, dst, i, j, super::LATIN.get());
         run(src, dst, i, j)
     }
 
     /// [`run`] sixty-four bytes at a time: the same bytes kept, the same stops (any character
     /// that is neither ASCII nor Han or Hangul, or one that does not end inside the block),
     /// with mask registers in place of movemasks and one compress in place of the shuffles.
-    /// Stops before the last 65 bytes (the block reads one byte past itself).
+    /// With `latin` (see [`super::LATIN`]), a two-byte character whose form is one ASCII byte
+    /// or nothing is folded in place instead of stopping the block: Polish and Portuguese
+    /// text has one every few words. Stops before the last 65 bytes (the block reads one
+    /// byte past itself).
     #[inline]
-    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi2,popcnt")]
-    pub fn run64(src: &[u8], dst: &mut [u8], mut i: usize, mut j: usize) -> (usize, usize) {
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx512vbmi2,popcnt")]
+    pub fn run64(
+        src: &[u8],
+        dst: &mut [u8],
+        mut i: usize,
+        mut j: usize,
+        latin: Option<&[u8; 256]>,
+    ) -> (usize, usize) {
         let byte = |c: u8| _mm512_set1_epi8(c as i8);
         // Unsigned: `v - lo < n` for the n bytes from lo.
         let in_range = |v: __m512i, lo: u8, n: u8| {
@@ -228,6 +248,12 @@ pub(super) mod x86 {
         };
         let lowest = _mm512_broadcast_i32x4(table(LOWEST));
         let highest = _mm512_broadcast_i32x4(table(HIGHEST));
+        // The table in four registers of 64 entries.
+        let quarter = |t: &[u8; 256], k: usize| {
+            // SAFETY: 64 bytes from 64 * k, k < 4, inside the 256 of `t`.
+            unsafe { _mm512_loadu_si512(t.as_ptr().add(64 * k).cast()) }
+        };
+        let latin = latin.map(|t| [quarter(t, 0), quarter(t, 1), quarter(t, 2), quarter(t, 3)]);
         while i + 65 <= src.len() {
             // SAFETY: both loads are inside `src` (i + 65 <= its length); unaligned loads.
             let (v, next) = unsafe {
@@ -237,7 +263,7 @@ pub(super) mod x86 {
                 )
             };
             let wide = _mm512_movepi8_mask(v);
-            let lower = _mm512_mask_add_epi8(v, in_range(v, b'A', 26), v, byte(0x20));
+            let mut lower = _mm512_mask_add_epi8(v, in_range(v, b'A', 26), v, byte(0x20));
             let mut mask = in_range(lower, b'a', 26) | in_range(v, b'0', 10);
             let take = if wide == 0 {
                 64
@@ -249,8 +275,31 @@ pub(super) mod x86 {
                 let outside = _mm512_cmpgt_epu8_mask(_mm512_shuffle_epi8(lowest, nibble), next)
                     | _mm512_cmpgt_epu8_mask(next, _mm512_shuffle_epi8(highest, nibble));
                 let whole = in_range(v, 0xe0, 16) & !outside;
-                let stop = lead & !whole | lead & (0b11 << 62);
-                mask |= wide;
+                // Two-byte characters folded here: `fold` marks their first bytes, `letter`
+                // those whose form is a letter or digit (written in place of the first byte;
+                // the second byte is dropped).
+                let (fold, letter) = match latin {
+                    Some([t0, t1, t2, t3]) => {
+                        let first = in_range(v, 0xc2, 4);
+                        let high = _mm512_and_si512(
+                            _mm512_slli_epi16::<6>(_mm512_sub_epi8(v, byte(0xc2))),
+                            byte(0xc0),
+                        );
+                        let idx = _mm512_or_si512(high, _mm512_and_si512(next, byte(0x3f)));
+                        let form = _mm512_mask_blend_epi8(
+                            _mm512_movepi8_mask(idx),
+                            _mm512_permutex2var_epi8(t0, idx, t1),
+                            _mm512_permutex2var_epi8(t2, idx, t3),
+                        );
+                        let fold = first & _mm512_test_epi8_mask(form, form);
+                        let letter = fold & _mm512_cmpgt_epu8_mask(form, byte(super::DROP));
+                        lower = _mm512_mask_mov_epi8(lower, letter, form);
+                        (fold, letter)
+                    }
+                    None => (0, 0),
+                };
+                let stop = lead & !(whole | fold) | lead & (0b11 << 62);
+                mask |= wide & !(fold | fold << 1) | letter;
                 if stop == 0 {
                     64
                 } else {
