@@ -3,8 +3,10 @@
 //! kept whole, as the byte loop's own shortcut does (Chinese and Korean text alternates
 //! characters and spaces: a branch per character there mispredicts at every word). The bytes
 //! kept are moved to the front of the block with one shuffle (SSSE3) chosen by the mask of
-//! kept bytes. A block stops before any other character, which the caller folds. On other
-//! CPUs nothing is done here and the byte loop does it all.
+//! kept bytes. A block stops before any other character, which the caller folds. With
+//! AVX-512 (VBMI, VBMI2) blocks are sixty-four bytes, packed by one compress, and fold the
+//! two-byte Latin letters in place too (see [`LATIN`]). On other CPUs nothing is done here
+//! and the byte loop does it all.
 
 /// The compact form of each two-byte character U+0080-U+017F (Latin-1 and Latin Extended-A:
 /// the letters of Polish and Portuguese), by `(first byte - 0xc2) << 6 | second byte & 0x3f`,
