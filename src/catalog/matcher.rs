@@ -1682,7 +1682,7 @@ impl Matcher {
             let (present, covered) = coverage(run.iter().map(|h| h.slot()), &p.weights);
             let whole_counts = context || decides_alone(p);
             if whole_counts && present == p.weights.len() {
-                if let Some((a, b)) = whole_phrase(key, &toks, &p.tokens) {
+                if let Some((a, b)) = whole_phrase(key, toks, &p.tokens) {
                     ev.push(Evidence {
                         code: p.code,
                         conf: whole_conf(p),
@@ -2059,7 +2059,7 @@ fn whole_conf(p: &Phrase) -> f32 {
 fn weak_conf(p: &Phrase, (share, distinct, rarest): (f32, usize, f32)) -> Option<f32> {
     let need = if p.cjk { 3 } else { 2 };
     (!p.generic && p.total >= 1.0 && share >= WEAK_SHARE && distinct >= need && rarest >= 0.6)
-        .then(|| 0.3 + 0.45 * share)
+        .then_some(0.3 + 0.45 * share)
 }
 
 /// How many distinct units of a phrase a text holds, and their weight.
@@ -2273,8 +2273,7 @@ fn window_covering(hits: &[(usize, usize, u8, f32)], groups: u8) -> Option<((usi
                     .max()
                     .unwrap_or(hits[hi].1),
             );
-            if span.1 - span.0 <= KEYWORD_SPAN && best.map_or(true, |b| span.1 - span.0 < b.1 - b.0)
-            {
+            if span.1 - span.0 <= KEYWORD_SPAN && best.is_none_or(|b| span.1 - span.0 < b.1 - b.0) {
                 best = Some((span.0, span.1, lo, hi));
             }
             let g0 = hits[lo].2 as usize;

@@ -84,7 +84,7 @@ impl Entry {
         self.code.as_bytes().get(2).map(|b| b - b'0').unwrap_or(0)
     }
 
-    fn pick<'a, T>(map: &'a Localized<T>, lang: Lang, empty: impl Fn(&T) -> bool) -> &'a T {
+    fn pick<T>(map: &Localized<T>, lang: Lang, empty: impl Fn(&T) -> bool) -> &T {
         map.get(lang.tag())
             .filter(|v| !empty(v))
             .or_else(|| map.get("en"))

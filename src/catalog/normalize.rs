@@ -547,7 +547,7 @@ fn placeholders(n: &mut Normalized) {
         if !n.origin.is_empty() {
             origin.extend_from_slice(&n.origin[last..m.start()]);
             let from = (n.origin[m.start()].0, n.origin[m.end() - 1].1);
-            origin.extend(std::iter::repeat(from).take(ph.len_utf8()));
+            origin.extend(std::iter::repeat_n(from, ph.len_utf8()));
         }
         last = m.end();
     }

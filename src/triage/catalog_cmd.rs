@@ -41,7 +41,7 @@ pub fn run(args: CatalogArgs, app: &mut App) -> anyhow::Result<Exit> {
     };
     // The build-time index: no page is parsed to list them.
     let entries: Vec<_> = crate::catalog::summaries()
-        .filter(|e| family.map_or(true, |f| e.family() == f))
+        .filter(|e| family.is_none_or(|f| e.family() == f))
         .collect();
     match format {
         TextFormat::Json => {

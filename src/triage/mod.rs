@@ -230,8 +230,8 @@ fn human_summary(t: &Tally, app: &mut App) -> io::Result<()> {
             .max(7);
         writeln!(
             app.out,
-            "{}  {:>width$}  {:<52}  {}",
-            "code ", "records", "title", "example"
+            "code   {:>width$}  {:<52}  example",
+            "records", "title"
         )?;
         for (code, (n, ex)) in rows {
             let title = catalog.entry(code).map(|e| e.title(app.lang)).unwrap_or("");

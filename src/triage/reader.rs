@@ -340,13 +340,11 @@ impl JsonLines {
 
 fn collect_strings(v: &serde_json::Value, out: &mut String) {
     match v {
-        serde_json::Value::String(s) => {
-            if out.len() + s.len() <= MAX_RECORD {
-                if !out.is_empty() {
-                    out.push('\n');
-                }
-                out.push_str(s);
+        serde_json::Value::String(s) if out.len() + s.len() <= MAX_RECORD => {
+            if !out.is_empty() {
+                out.push('\n');
             }
+            out.push_str(s);
         }
         serde_json::Value::Array(a) => a.iter().for_each(|x| collect_strings(x, out)),
         serde_json::Value::Object(o) => o.values().for_each(|x| collect_strings(x, out)),

@@ -125,15 +125,16 @@ fn every_page_exists_in_every_language() {
     for e in Catalog::get().entries() {
         for lang in Lang::ALL {
             let tag = lang.tag();
-            if e.title.get(tag).map_or(true, |s| s.trim().is_empty()) {
+            if e.title.get(tag).is_none_or(|s| s.trim().is_empty()) {
                 missing.push(format!("{} title.{tag}", e.code));
             }
-            if e.cause.get(tag).map_or(true, |s| s.trim().is_empty()) {
+            if e.cause.get(tag).is_none_or(|s| s.trim().is_empty()) {
                 missing.push(format!("{} cause.{tag}", e.code));
             }
-            if e.remedy.get(tag).map_or(true, |r| {
-                r.is_empty() || r.iter().any(|s| s.trim().is_empty())
-            }) {
+            if e.remedy
+                .get(tag)
+                .is_none_or(|r| r.is_empty() || r.iter().any(|s| s.trim().is_empty()))
+            {
                 missing.push(format!("{} remedy.{tag}", e.code));
             }
         }

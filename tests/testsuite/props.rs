@@ -183,7 +183,7 @@ fn echo(s: &str, shape: usize) -> Reply {
         format!("client_secret={s}&grant_type=client_credentials was refused"),
         format!("Authorization: Bearer {s}"),
         format!("invalid token '{s}'"),
-        format!("{s}"),
+        s.to_string(),
         format!("https://prod.logic.azure.com/x?sv=1.0&sig={s} refused"),
     ];
     let m = &msgs[shape % msgs.len()];

@@ -342,7 +342,7 @@ fn github_snapshot_and_summary() {
     );
     insta::assert_snapshot!(
         "github",
-        placeholders(text, |s| github::escape_property(&format!("{s}")))
+        placeholders(text, |s| github::escape_property(&s.to_string()))
     );
     let md = std::fs::read_to_string(&summary).unwrap();
     insta::assert_snapshot!(

@@ -302,7 +302,7 @@ fn authorization_headers_are_marked_sensitive() {
     for sub in ["destination", "net"] {
         for entry in std::fs::read_dir(dir.join(sub)).unwrap() {
             let path = entry.unwrap().path();
-            if !path.extension().is_some_and(|x| x == "rs") {
+            if path.extension().is_none_or(|x| x != "rs") {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap();

@@ -167,7 +167,7 @@ fn several_files_name_the_file() {
 #[test]
 fn long_records_are_cut_at_one_mebibyte() {
     let mut data = b"AADSTS7000215 at the start ".to_vec();
-    data.extend(std::iter::repeat(b'x').take(1 << 20));
+    data.extend(std::iter::repeat_n(b'x', 1 << 20));
     data.extend_from_slice(b" AADSTS90002 after the first MiB\nshort AADSTS90002\n");
     let (_d, path) = temp("big.txt", &data);
     let (code, lines, _, stderr) = triage(&[path.to_str().unwrap()], None);
