@@ -11,6 +11,7 @@ pub mod diagnose;
 pub mod exit;
 pub mod lang;
 pub mod lead;
+pub mod leads;
 pub mod net;
 pub mod progress;
 pub mod report;

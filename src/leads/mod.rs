@@ -1,0 +1,209 @@
+//! `leadcheck leads` (issue 11, in progress): the marketplace leads a destination holds.
+//!
+//! This module has what does not depend on a destination's API: a lead as listed, the
+//! `--since` period, counts per day and their bars, and the CSV form (see [`render`]). Each
+//! destination's reader turns its records into [`Listed`] (see [`table`] for Azure Table).
+
+pub mod render;
+pub mod table;
+
+use crate::lead::{civil_from_ticks, TICKS_AT_UNIX_EPOCH};
+use serde::Serialize;
+
+/// One lead as `leads` shows it: the fields the marketplace writes, in every format.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Listed {
+    /// The destination's key of the record (Azure Table: the RowKey).
+    pub id: String,
+    /// When the marketplace wrote it (UTC), as Unix seconds.
+    #[serde(serialize_with = "ser_time")]
+    pub created: Option<i64>,
+    pub offer: String,
+    pub action_code: String,
+    pub lead_source: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub company: String,
+    pub email: String,
+    pub country: String,
+    /// A test lead: the marketplace's own (`MSFT_TEST_...` in its customer fields) or
+    /// leadcheck's.
+    pub test: bool,
+}
+
+/// The marker of every test lead's customer fields.
+const TEST_MARKER: &str = "MSFT_TEST_";
+
+impl Listed {
+    /// Marks the lead as a test lead when one of its customer fields holds the marker.
+    pub fn mark_test(&mut self) {
+        self.test = [
+            &self.first_name,
+            &self.last_name,
+            &self.company,
+            &self.email,
+            &self.id,
+        ]
+        .iter()
+        .any(|f| f.starts_with(TEST_MARKER));
+    }
+}
+
+fn ser_time<S: serde::Serializer>(t: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&rfc3339(*t)),
+        None => s.serialize_none(),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` of Unix seconds (before 1970 clamps to it).
+pub fn rfc3339(secs: i64) -> String {
+    let (y, mo, d, h, mi, s) = civil(secs);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+}
+
+/// `YYYY-MM-DD` of Unix seconds (UTC).
+pub fn day(secs: i64) -> String {
+    let (y, mo, d, ..) = civil(secs);
+    format!("{y:04}-{mo:02}-{d:02}")
+}
+
+fn civil(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
+    civil_from_ticks(TICKS_AT_UNIX_EPOCH + secs.max(0) as u64 * 10_000_000)
+}
+
+/// Unix seconds at the start of a civil date (UTC); `None` for a date that does not exist.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> Option<i64> {
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days_in = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&m) || d == 0 || d > days_in[m as usize - 1] {
+        return None;
+    }
+    // Howard Hinnant's days-from-civil, the inverse of the one in `lead`.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp as i64 + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some((era * 146_097 + doe - 719_468) * 86_400)
+}
+
+/// A timestamp as the table service and the marketplace write it: `YYYY-MM-DDTHH:MM:SS`,
+/// optional fraction, `Z` (or no zone: UTC). `None` for anything else.
+pub fn parse_time(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b' ') {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<u32>().ok();
+    let day = days_from_civil(num(0..4)? as i64, num(5..7)?, num(8..10)?)?;
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let rest = &s[19..];
+    let rest = rest.strip_suffix('Z').unwrap_or(rest);
+    let frac = rest.strip_prefix('.').unwrap_or(rest);
+    if !frac.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    Some(day + i64::from(h * 3600 + mi * 60 + sec))
+}
+
+/// The start of the period `--since` names: `Nd` (N days before `now`) or a date
+/// `YYYY-MM-DD` (its start, UTC). The error says what is accepted.
+pub fn parse_since(s: &str, now: i64) -> Result<i64, String> {
+    let bad = || format!("--since {s:?} is neither a number of days (7d) nor a date (2026-11-01)");
+    if let Some(n) = s.strip_suffix('d') {
+        let n: i64 = n.parse().map_err(|_| bad())?;
+        if !(0..=36_500).contains(&n) {
+            return Err(format!("--since {s}: give between 0d and 36500d"));
+        }
+        return Ok(now - n * 86_400);
+    }
+    let b = s.as_bytes();
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        let num = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<u32>().ok());
+        if let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) {
+            return days_from_civil(y as i64, m, d)
+                .ok_or_else(|| format!("--since {s}: no such date"));
+        }
+    }
+    Err(bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_round_trip() {
+        assert_eq!(days_from_civil(1970, 1, 1), Some(0));
+        assert_eq!(days_from_civil(2026, 2, 29), None);
+        assert_eq!(
+            days_from_civil(2024, 2, 29).map(day).as_deref(),
+            Some("2024-02-29")
+        );
+        for t in [0, 951_782_400, 1_700_000_000, 1_795_000_123] {
+            assert_eq!(parse_time(&rfc3339(t)), Some(t), "{t}");
+        }
+        assert_eq!(
+            parse_time("2026-11-02T10:11:12.1234567Z"),
+            parse_time("2026-11-02T10:11:12Z")
+        );
+        for bad in [
+            "",
+            "2026-11-02",
+            "2026-13-02T00:00:00Z",
+            "2026-11-02T25:00:00Z",
+            "x".repeat(30).as_str(),
+            "2026-11-02T10:11:12+01:00",
+        ] {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn since() {
+        let now = days_from_civil(2026, 12, 7).unwrap() + 3600;
+        assert_eq!(parse_since("7d", now), Ok(now - 7 * 86_400));
+        assert_eq!(
+            parse_since("2026-11-01", now),
+            Ok(days_from_civil(2026, 11, 1).unwrap())
+        );
+        for bad in ["7", "d", "-1d", "2026-02-30", "2026/11/01", "一周", "７d"] {
+            let e = parse_since(bad, now).unwrap_err();
+            assert!(e.starts_with("--since"), "{e}");
+        }
+    }
+
+    #[test]
+    fn test_leads_are_marked() {
+        let mut l = Listed {
+            email: "MSFT_TEST_636@test.com".into(),
+            ..Listed::default()
+        };
+        l.mark_test();
+        assert!(l.test);
+        l.email = "ana@contoso.com".into();
+        l.mark_test();
+        assert!(!l.test);
+    }
+}
