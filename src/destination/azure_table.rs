@@ -9,7 +9,7 @@
 
 use super::{probe, record_cleaned, record_created, send, BoxFuture, Ctx, Destination, Run, Step};
 use crate::config;
-use crate::net::{sensitive, Response};
+use crate::net::{sensitive, Net, Response};
 use crate::report::Finding;
 use crate::secret::Secret;
 use base64::Engine;
@@ -239,6 +239,49 @@ fn key_literal(value: &str) -> String {
         .replace('+', "%20")
 }
 
+/// A SharedKey-signed request to the table service: JSON with `odata=nometadata`, the
+/// signature's date now; the `Authorization` header is marked sensitive (never logged).
+pub fn signed_request(
+    net: &Net,
+    account: &Account,
+    method: Method,
+    url: Url,
+    body: Option<Vec<u8>>,
+) -> Result<reqwest::Request, String> {
+    let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+    let content_type = if body.is_some() {
+        "application/json"
+    } else {
+        ""
+    };
+    let auth = account.authorization(&method, content_type, &date, &url)?;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "x-ms-date",
+        HeaderValue::from_str(&date).map_err(|e| e.to_string())?,
+    );
+    headers.insert("x-ms-version", HeaderValue::from_static(API_VERSION));
+    headers.insert(
+        ACCEPT,
+        HeaderValue::from_static("application/json;odata=nometadata"),
+    );
+    headers.insert("DataServiceVersion", HeaderValue::from_static("3.0;NetFx"));
+    headers.insert(
+        "MaxDataServiceVersion",
+        HeaderValue::from_static("3.0;NetFx"),
+    );
+    headers.insert("Authorization", sensitive(&auth));
+    let mut b = net.request(method, url).headers(headers);
+    if let Some(body) = body {
+        b = b
+            .header(CONTENT_TYPE, content_type)
+            .header("Prefer", "return-no-content")
+            .body(body);
+    }
+    b.build()
+        .map_err(|e| format!("cannot build the request: {e}"))
+}
+
 impl AzureTable {
     /// A signed request to the table service.
     fn request(
@@ -249,38 +292,7 @@ impl AzureTable {
         url: Url,
         body: Option<Vec<u8>>,
     ) -> Result<reqwest::Request, String> {
-        let date = httpdate::fmt_http_date(std::time::SystemTime::now());
-        let content_type = if body.is_some() {
-            "application/json"
-        } else {
-            ""
-        };
-        let auth = account.authorization(&method, content_type, &date, &url)?;
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            "x-ms-date",
-            HeaderValue::from_str(&date).map_err(|e| e.to_string())?,
-        );
-        headers.insert("x-ms-version", HeaderValue::from_static(API_VERSION));
-        headers.insert(
-            ACCEPT,
-            HeaderValue::from_static("application/json;odata=nometadata"),
-        );
-        headers.insert("DataServiceVersion", HeaderValue::from_static("3.0;NetFx"));
-        headers.insert(
-            "MaxDataServiceVersion",
-            HeaderValue::from_static("3.0;NetFx"),
-        );
-        headers.insert("Authorization", sensitive(&auth));
-        let mut b = ctx.net.request(method, url).headers(headers);
-        if let Some(body) = body {
-            b = b
-                .header(CONTENT_TYPE, content_type)
-                .header("Prefer", "return-no-content")
-                .body(body);
-        }
-        b.build()
-            .map_err(|e| format!("cannot build the request: {e}"))
+        signed_request(&ctx.net, account, method, url, body)
     }
 
     /// Builds and sends a signed request as part of `step`; `None` when it failed (the step

@@ -5,8 +5,137 @@
 //! [`crate::lead::Lead::table_entity`]): the offer and action as columns, the customer fields
 //! in `CustomerInfo`, a JSON *string*; `CreatedTime`, else the service's `Timestamp`.
 
-use super::{parse_time, Listed};
+use super::{parse_time, rfc3339, Listed};
+use crate::destination::azure_table::{signed_request, Account};
+use crate::net::Net;
+use reqwest::Method;
 use serde_json::{Map, Value};
+
+/// Entities asked for per page: a page of marketplace leads stays well under the network
+/// layer's body cap of 1 MiB (the service's own limit is 1,000).
+pub const PAGE: u32 = 200;
+
+/// Where the next page starts (the service's continuation headers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Continuation {
+    partition: String,
+    row: String,
+}
+
+/// One page of a table's leads.
+#[derive(Debug)]
+pub struct Page {
+    pub leads: Vec<Listed>,
+    pub next: Option<Continuation>,
+}
+
+/// Why a page could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadError {
+    /// The credentials may not read (a SAS or key without read permission): a skip, with
+    /// the right to grant.
+    Refused(String),
+    /// No such table: no lead was ever written there.
+    NoTable,
+    /// Anything else: the service's answer or the network's, in words.
+    Failed(String),
+}
+
+/// The query of one page: `{endpoint}/{table}()` with `$top`, a `Timestamp` filter from
+/// `since`, and the continuation. Spaces are `%20`, not `+` (the service reads `+` as is).
+pub fn page_url(
+    account: &Account,
+    table: &str,
+    since: Option<i64>,
+    after: Option<&Continuation>,
+) -> Result<url::Url, String> {
+    let enc = |v: &str| {
+        url::form_urlencoded::byte_serialize(v.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20")
+    };
+    let mut q = format!("$top={PAGE}");
+    if let Some(t) = since {
+        q.push_str("&$filter=");
+        q.push_str(&enc(&format!("Timestamp ge datetime'{}'", rfc3339(t))));
+    }
+    if let Some(c) = after {
+        q.push_str(&format!(
+            "&NextPartitionKey={}&NextRowKey={}",
+            enc(&c.partition),
+            enc(&c.row)
+        ));
+    }
+    let base = account.endpoint.as_str().trim_end_matches('/');
+    url::Url::parse(&format!("{base}/{}()?{q}", enc(table)))
+        .map_err(|e| format!("cannot build the URL of table {table}: {e}"))
+}
+
+/// Reads one page of the table's leads (`after`: where the previous page stopped).
+pub async fn read_page(
+    net: &Net,
+    account: &Account,
+    table: &str,
+    since: Option<i64>,
+    after: Option<&Continuation>,
+) -> Result<Page, ReadError> {
+    let url = page_url(account, table, since, after).map_err(ReadError::Failed)?;
+    let req = signed_request(net, account, Method::GET, url, None).map_err(ReadError::Failed)?;
+    let resp = net
+        .send(req)
+        .await
+        .map_err(|e| ReadError::Failed(e.to_string()))?;
+    let code = resp
+        .header("x-ms-error-code")
+        .unwrap_or_default()
+        .to_string();
+    match resp.status.as_u16() {
+        200 => {}
+        404 if code == "TableNotFound" || code == "ResourceNotFound" => {
+            return Err(ReadError::NoTable)
+        }
+        403 if code.starts_with("AuthorizationPermissionMismatch")
+            || code == "AuthorizationResourceTypeMismatch" =>
+        {
+            return Err(ReadError::Refused(format!(
+                "the credentials may not read table {table} ({code}): give the key or SAS read (r) permission on tables"
+            )))
+        }
+        s => {
+            return Err(ReadError::Failed(format!(
+                "the table service answered {s} {code}"
+            )))
+        }
+    }
+    if resp.truncated {
+        return Err(ReadError::Failed(format!(
+            "a page of table {table} was larger than the network layer reads"
+        )));
+    }
+    let body: Value = serde_json::from_slice(&resp.body)
+        .map_err(|e| ReadError::Failed(format!("the table service's answer is not JSON: {e}")))?;
+    let leads = body
+        .get("value")
+        .and_then(Value::as_array)
+        .map(|v| {
+            v.iter()
+                .filter_map(Value::as_object)
+                .map(from_entity)
+                .collect()
+        })
+        .unwrap_or_default();
+    let next = match (
+        resp.header("x-ms-continuation-NextPartitionKey"),
+        resp.header("x-ms-continuation-NextRowKey"),
+    ) {
+        (Some(p), Some(r)) => Some(Continuation {
+            partition: p.to_string(),
+            row: r.to_string(),
+        }),
+        _ => None,
+    };
+    Ok(Page { leads, next })
+}
 
 /// The lead an entity holds (`odata=nometadata` JSON). Missing or malformed fields are left
 /// empty, never an error: a table may hold rows written by other tools too.

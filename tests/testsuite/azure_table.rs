@@ -527,3 +527,110 @@ fn cli_the_account_key_never_shows_in_any_format() {
         .count();
     assert_eq!(sent, 4, "one insert per format");
 }
+
+/// `leads` reads the marketplace's table page by page: 1,050 lead entities of leadcheck's
+/// own shape, inserted into Azurite, come back whole through six continuations, each once,
+/// test leads marked; a period that starts tomorrow holds none; a missing table is told
+/// apart from a failure.
+#[test]
+fn leads_are_read_through_every_continuation() {
+    use leadcheck::destination::azure_table::{account_from, signed_request};
+    use leadcheck::leads::table::{read_page, ReadError, PAGE};
+    use leadcheck::net::{Net, NetOptions};
+    use leadcheck::secret::Secret;
+    use reqwest::Method;
+
+    let Some(az) = Azurite::start() else { return };
+    let account = account_from(&Secret::new(az.connection_string(DEV_KEY))).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+        let net = Net::new(NetOptions::new(Duration::from_secs(20), deadline)).unwrap();
+        let url = |rest: &str| url::Url::parse(&format!("{}/{rest}", az.endpoint())).unwrap();
+        let send = |method: Method, rest: &str, body: serde_json::Value| {
+            let req = signed_request(
+                &net,
+                &account,
+                method,
+                url(rest),
+                Some(body.to_string().into_bytes()),
+            )
+            .unwrap();
+            let net = net.clone();
+            async move { net.send(req).await.unwrap().status.as_u16() }
+        };
+        // No table yet.
+        assert_eq!(
+            read_page(&net, &account, "MarketplaceLeads", None, None)
+                .await
+                .unwrap_err(),
+            ReadError::NoTable
+        );
+        // 204: the request asks for no content back.
+        assert_eq!(
+            send(
+                Method::POST,
+                "Tables",
+                serde_json::json!({"TableName": "MarketplaceLeads"})
+            )
+            .await,
+            204
+        );
+        const N: u64 = 1_050;
+        for k in 0..N {
+            let lead = leadcheck::lead::Lead::new(
+                Some(636_573_304_831_318_844 + k * 10_000_000),
+                Some("Contoso"),
+            );
+            let mut e = lead.table_entity();
+            // Every other lead a customer's, not a test lead.
+            if k % 2 == 1 {
+                e["RowKey"] = format!("lead-{k}").into();
+                e["CustomerInfo"] =
+                    serde_json::json!({"FirstName": "Ana", "Email": format!("ana{k}@contoso.com")})
+                        .to_string()
+                        .into();
+            }
+            assert_eq!(
+                send(Method::POST, "MarketplaceLeads", e).await,
+                204,
+                "insert {k}"
+            );
+        }
+        let mut seen = std::collections::HashSet::new();
+        let (mut pages, mut tests) = (0, 0);
+        let mut after = None;
+        loop {
+            let page = read_page(&net, &account, "MarketplaceLeads", Some(0), after.as_ref())
+                .await
+                .unwrap();
+            pages += 1;
+            assert!(page.leads.len() <= PAGE as usize);
+            for l in &page.leads {
+                assert!(seen.insert(l.id.clone()), "{} twice", l.id);
+                tests += l.test as usize;
+                assert_eq!(l.offer, "Contoso");
+            }
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), N as usize);
+        assert_eq!(tests, N as usize / 2);
+        assert!(pages >= 6, "{pages} pages");
+        // A period that starts tomorrow (by the service's Timestamp) holds no lead.
+        let tomorrow = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+            + 86_400;
+        let page = read_page(&net, &account, "MarketplaceLeads", Some(tomorrow), None)
+            .await
+            .unwrap();
+        assert!(page.leads.is_empty() && page.next.is_none());
+    });
+}
