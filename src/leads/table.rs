@@ -85,10 +85,15 @@ pub async fn read_page(
         .send(req)
         .await
         .map_err(|e| ReadError::Failed(e.to_string()))?;
+    // The error code: the service's header, else its OData body (both are documented).
     let code = resp
         .header("x-ms-error-code")
-        .unwrap_or_default()
-        .to_string();
+        .map(str::to_string)
+        .or_else(|| {
+            let body = resp.json()?;
+            Some(body.pointer("/odata.error/code")?.as_str()?.to_string())
+        })
+        .unwrap_or_default();
     match resp.status.as_u16() {
         200 => {}
         404 if code == "TableNotFound" || code == "ResourceNotFound" => {

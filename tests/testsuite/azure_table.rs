@@ -634,3 +634,65 @@ fn leads_are_read_through_every_continuation() {
         assert!(page.leads.is_empty() && page.next.is_none());
     });
 }
+
+/// A key or SAS that may not read is a refusal with the right to grant, told apart from a
+/// missing table and from any other answer, whether the code comes in the header or only
+/// in the OData body.
+#[test]
+fn leads_refused_read_missing_table_and_failure() {
+    use leadcheck::destination::azure_table::account_from;
+    use leadcheck::leads::table::{read_page, ReadError};
+    use leadcheck::net::{Net, NetOptions};
+    use leadcheck::secret::Secret;
+
+    let read = |reply: Reply| {
+        let fake = Fake::always(reply);
+        let cs = format!(
+            "AccountName=acct;AccountKey={DEV_KEY};TableEndpoint={}",
+            fake.url("/acct")
+        );
+        let account = account_from(&Secret::new(cs)).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let err = rt.block_on(async {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+            let net = Net::new(NetOptions::new(Duration::from_secs(10), deadline)).unwrap();
+            read_page(&net, &account, "MarketplaceLeads", None, None)
+                .await
+                .unwrap_err()
+        });
+        let req = fake.last().unwrap();
+        assert!(req
+            .header("authorization")
+            .unwrap()
+            .starts_with("SharedKey acct:"));
+        err
+    };
+    let refused = odata_error(
+        "AuthorizationPermissionMismatch",
+        "This request is not authorized to perform this operation using this permission.",
+    );
+    for reply in [
+        Reply::json(403, &refused).header("x-ms-error-code", "AuthorizationPermissionMismatch"),
+        Reply::json(403, &refused),
+    ] {
+        match read(reply) {
+            ReadError::Refused(why) => {
+                assert!(why.contains("read (r) permission"), "{why}");
+                assert!(!why.contains(DEV_KEY), "{why}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let missing = odata_error("TableNotFound", "The table specified does not exist.");
+    assert_eq!(read(Reply::json(404, &missing)), ReadError::NoTable);
+    match read(Reply::json(
+        500,
+        &odata_error("InternalError", "The server encountered an internal error."),
+    )) {
+        ReadError::Failed(why) => assert!(why.contains("500 InternalError"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+}
