@@ -106,15 +106,11 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> Option<i64> {
 /// optional fraction, `Z` (or no zone: UTC). `None` for anything else.
 pub fn parse_time(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b' ') {
+    if b.len() < 19 || !matches!(b[10], b'T' | b' ') || b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<u32>().ok();
-    let day = days_from_civil(num(0..4)? as i64, num(5..7)?, num(8..10)?)?;
-    if b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let day = parse_date(&s[..10])??;
+    let (h, mi, sec) = (digits(s, 11..13)?, digits(s, 14..16)?, digits(s, 17..19)?);
     if h > 23 || mi > 59 || sec > 60 {
         return None;
     }
@@ -138,15 +134,29 @@ pub fn parse_since(s: &str, now: i64) -> Result<i64, String> {
         }
         return Ok(now - n * 86_400);
     }
-    let b = s.as_bytes();
-    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
-        let num = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<u32>().ok());
-        if let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) {
-            return days_from_civil(y as i64, m, d)
-                .ok_or_else(|| format!("--since {s}: no such date"));
-        }
+    match parse_date(s) {
+        Some(day) => day.ok_or_else(|| format!("--since {s}: no such date")),
+        None => Err(bad()),
     }
-    Err(bad())
+}
+
+/// `YYYY-MM-DD`: `None` when `s` has not that shape, `Some(None)` for a date that does not
+/// exist, else the Unix seconds at its start (UTC).
+fn parse_date(s: &str) -> Option<Option<i64>> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, m, d) = (digits(s, 0..4)?, digits(s, 5..7)?, digits(s, 8..10)?);
+    Some(days_from_civil(i64::from(y), m, d))
+}
+
+/// The number written in `s[r]`, ASCII digits only (`parse` would take a sign).
+fn digits(s: &str, r: std::ops::Range<usize>) -> Option<u32> {
+    let t = s.get(r)?;
+    t.bytes()
+        .all(|c| c.is_ascii_digit())
+        .then(|| t.parse().ok())?
 }
 
 #[cfg(test)]
@@ -175,6 +185,8 @@ mod tests {
             "2026-11-02T25:00:00Z",
             "x".repeat(30).as_str(),
             "2026-11-02T10:11:12+01:00",
+            "2026-+1-02T10:11:12Z",
+            "2026-11-02T+1:11:12Z",
         ] {
             assert_eq!(parse_time(bad), None, "{bad}");
         }
@@ -188,7 +200,16 @@ mod tests {
             parse_since("2026-11-01", now),
             Ok(days_from_civil(2026, 11, 1).unwrap())
         );
-        for bad in ["7", "d", "-1d", "2026-02-30", "2026/11/01", "一周", "７d"] {
+        for bad in [
+            "7",
+            "d",
+            "-1d",
+            "2026-02-30",
+            "2026/11/01",
+            "2026-+1-01",
+            "一周",
+            "７d",
+        ] {
             let e = parse_since(bad, now).unwrap_err();
             assert!(e.starts_with("--since"), "{e}");
         }
