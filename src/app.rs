@@ -84,6 +84,7 @@ pub fn dispatch(command: Command, app: &mut App) -> anyhow::Result<Exit> {
         Command::Catalog(args) => crate::triage::catalog_cmd::run(args, app),
         Command::Diagnose(args) => crate::diagnose::run_diagnose(args, app),
         Command::Lint(args) => crate::config::lint::run(args, app),
+        Command::Leads(args) => crate::leads::cmd::run(args, app),
         Command::TestLead(args) => crate::lead::run(args, app),
         Command::Init(args) => crate::config::init::run(args, app),
         Command::Sandbox(args) => crate::sandbox::run(args, app),
@@ -115,7 +116,7 @@ pub fn is_offline(command: &Command) -> bool {
         | Command::Completions { .. }
         | Command::Man => true,
         Command::Init(args) => args.output.as_deref() == Some(std::path::Path::new("-")),
-        Command::Diagnose(_) | Command::Sandbox(_) | Command::Demo(_) => false,
+        Command::Diagnose(_) | Command::Leads(_) | Command::Sandbox(_) | Command::Demo(_) => false,
     }
 }
 

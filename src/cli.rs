@@ -64,6 +64,8 @@ pub enum Command {
     Triage(TriageArgs),
     /// List the catalog's codes and titles
     Catalog(CatalogArgs),
+    /// List the marketplace leads a destination holds (read-only), count them, or watch for new ones
+    Leads(LeadsArgs),
     /// Print the MSFT_TEST lead as a destination receives it
     TestLead(TestLeadArgs),
     /// Write a commented leadcheck.toml to start from
@@ -90,6 +92,7 @@ impl Command {
             Command::Explain(_) => "explain",
             Command::Triage(_) => "triage",
             Command::Catalog(_) => "catalog",
+            Command::Leads(_) => "leads",
             Command::TestLead(_) => "test-lead",
             Command::Init(_) => "init",
             Command::Sandbox(_) => "sandbox",
@@ -308,6 +311,71 @@ pub struct DiagnoseArgs {
     /// lead, gives CI both its annotations and its test results)
     #[arg(long, env = "LEADCHECK_JUNIT", value_name = "FILE")]
     pub junit: Option<PathBuf>,
+}
+
+/// Output formats of leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LeadsFormat {
+    Human,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct LeadsArgs {
+    /// Config file [default: ./leadcheck.toml]
+    #[arg(long, short = 'c', env = "LEADCHECK_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Read only these destinations
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Only leads since then: a number of days (7d) or a date (2026-11-01, UTC)
+    #[arg(long, value_name = "7d|YYYY-MM-DD")]
+    pub since: Option<String>,
+    /// Show the N newest leads of each destination; 0 shows all of them, in the
+    /// destination's own order, streamed in constant memory
+    #[arg(long, short = 'n', default_value_t = 50, value_name = "N")]
+    pub limit: u64,
+    /// Count the leads per day instead of listing them (the period: --since, else 30 days)
+    #[arg(long, conflicts_with = "watch")]
+    pub count: bool,
+    /// Keep polling and print each new lead once, as it arrives (Ctrl-C ends it)
+    #[arg(long)]
+    pub watch: bool,
+    /// Seconds between polls with --watch (1 to 86400)
+    #[arg(long, default_value_t = 60, value_name = "SECS", requires = "watch",
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub interval: u64,
+    /// With --watch, run CMD (through the shell) for each new lead, the lead as JSON on its
+    /// standard input
+    #[arg(long, value_name = "CMD", requires = "watch")]
+    pub exec: Option<String>,
+    #[arg(long, env = "LEADCHECK_FORMAT", value_enum, default_value_t = LeadsFormat::Human)]
+    pub format: LeadsFormat,
+    /// Alias of --format json
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds for one request, connect to last byte
+    #[arg(
+        long,
+        env = "LEADCHECK_TIMEOUT",
+        default_value_t = 15.0,
+        value_name = "SECS"
+    )]
+    pub timeout: f64,
+    /// Seconds for the whole run (with --watch: for each poll)
+    #[arg(
+        long,
+        env = "LEADCHECK_DEADLINE",
+        default_value_t = 300.0,
+        value_name = "SECS"
+    )]
+    pub deadline: f64,
+    /// An extra trust root (PEM), for TLS-inspecting proxies
+    #[arg(long, env = "LEADCHECK_CA_CERT", value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    #[command(flatten)]
+    pub dest: DestinationFlags,
 }
 
 #[derive(Debug, Args)]

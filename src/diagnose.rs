@@ -119,6 +119,33 @@ pub async fn diagnose_all(
 /// that a destination quotes as evidence. Every configured secret value (and the signature
 /// and key parts of secret URLs and connection strings) is cut out of the report's text.
 fn scrub_secrets(report: &mut crate::report::DestinationReport, dest: &config::Destination) {
+    let secrets = secret_values(dest);
+    if secrets.is_empty() {
+        return;
+    }
+    let scrub = |text: &mut String| {
+        for s in &secrets {
+            if text.contains(s.as_str()) {
+                *text = text.replace(s.as_str(), crate::secret::REDACTED);
+            }
+        }
+    };
+    for f in &mut report.findings {
+        scrub(&mut f.evidence);
+    }
+    for c in &mut report.checks {
+        scrub(&mut c.detail);
+        scrub(&mut c.title);
+    }
+    if let Some(id) = &mut report.test_lead.id {
+        scrub(id);
+    }
+}
+
+/// Every configured secret value of `dest`, and the signature and key parts of its secret
+/// URLs and connection strings, longest first (values under 6 characters are left out:
+/// they would cut ordinary words).
+pub fn secret_values(dest: &config::Destination) -> Vec<String> {
     use config::Spec;
     let fields: Vec<Option<&config::SecretField>> = match &dest.spec {
         Spec::Dynamics(d) => vec![d.application_key.as_ref(), d.password.as_ref()],
@@ -153,26 +180,18 @@ fn scrub_secrets(report: &mut crate::report::DestinationReport, dest: &config::D
     secrets.retain(|s| s.len() >= 6);
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     secrets.dedup();
-    if secrets.is_empty() {
-        return;
-    }
-    let scrub = |text: &mut String| {
-        for s in &secrets {
-            if text.contains(s.as_str()) {
-                *text = text.replace(s.as_str(), crate::secret::REDACTED);
-            }
+    secrets
+}
+
+/// `text` with every secret of `dest` cut out.
+pub fn scrub_text(dest: &config::Destination, text: &str) -> String {
+    let mut text = text.to_string();
+    for s in secret_values(dest) {
+        if text.contains(s.as_str()) {
+            text = text.replace(s.as_str(), crate::secret::REDACTED);
         }
-    };
-    for f in &mut report.findings {
-        scrub(&mut f.evidence);
     }
-    for c in &mut report.checks {
-        scrub(&mut c.detail);
-        scrub(&mut c.title);
-    }
-    if let Some(id) = &mut report.test_lead.id {
-        scrub(id);
-    }
+    text
 }
 
 /// Lint, then the destination's steps, bounded by the deadline.
@@ -269,7 +288,7 @@ async fn diagnose_one(
     run
 }
 
-fn secs_arg(name: &str, v: f64) -> Result<Duration, UserError> {
+pub fn secs_arg(name: &str, v: f64) -> Result<Duration, UserError> {
     if !(v.is_finite() && v > 0.0 && v < 1e7) {
         return Err(UserError::new(format!(
             "--{name} must be a positive number of seconds, not {v}"

@@ -1,11 +1,16 @@
-//! `leadcheck leads` (issue 11, in progress): the marketplace leads a destination holds.
+//! `leadcheck leads`: the marketplace leads a destination holds, read back (read-only).
 //!
-//! This module has what does not depend on a destination's API: a lead as listed, the
-//! `--since` period, counts per day and their bars, and the CSV form (see [`render`]). Each
-//! destination's reader turns its records into [`Listed`] (see [`table`] for Azure Table).
+//! [`cmd`] runs the command; [`source`] has one reader per destination type behind one
+//! trait (see [`table`] for Azure Table), each turning its records into [`Listed`];
+//! [`tally`] sums a read up in bounded memory; [`render`] has the formats; [`watch`] polls
+//! for new leads. This file has a lead as listed, the `--since` period and timestamps.
 
+pub mod cmd;
 pub mod render;
+pub mod source;
 pub mod table;
+pub mod tally;
+pub mod watch;
 
 use crate::lead::{civil_from_ticks, TICKS_AT_UNIX_EPOCH};
 use serde::Serialize;
