@@ -284,6 +284,14 @@ pub(crate) async fn read_into(
         }
     };
     let what = Some(reader.what());
+    if net.verbose() {
+        let _ = writeln!(
+            err,
+            "{}: {}",
+            crate::term::sanitize(&dest.name, false),
+            crate::term::sanitize(&scrub(dest, &reader.query()), false)
+        );
+    }
     loop {
         let page = reader.next_page(net).await;
         logs.drain(err);

@@ -13,6 +13,9 @@ pub use super::table::ReadError;
 pub trait Reader: Send {
     /// What is read, in words ("table MarketplaceLeads of account contoso").
     fn what(&self) -> String;
+    /// The query that selects the marketplace's leads, as the destination's API reads it
+    /// (an OData filter, SOQL, ...), shown with `-v`. Never holds a secret.
+    fn query(&self) -> String;
     /// The next page; `None` after the last one.
     fn next_page<'a>(
         &'a mut self,
@@ -76,6 +79,16 @@ struct TableReader {
 impl Reader for TableReader {
     fn what(&self) -> String {
         format!("table {} of account {}", self.table, self.account.name)
+    }
+
+    fn query(&self) -> String {
+        match table::page_url(&self.account, &self.table, self.since, None) {
+            Ok(url) => format!(
+                "GET {url} (pages of {}, through the service's continuation headers)",
+                table::PAGE
+            ),
+            Err(e) => e,
+        }
     }
 
     fn next_page<'a>(
