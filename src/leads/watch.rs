@@ -128,7 +128,8 @@ async fn poll(
     let mut returned = Vec::new();
     let res = match opts.net() {
         Ok(net) => {
-            super::cmd::read_into(dest, Some(since), first, &net, logs, err, |lead| {
+            // Everything the service returns is remembered, also what is not announced.
+            super::cmd::read_into(dest, Some(since), false, &net, logs, err, |lead| {
                 returned.push(lead);
                 Ok(())
             })
@@ -172,11 +173,16 @@ async fn poll(
         )?;
         state.failures = 0;
     }
-    let announce = !first || opts.since.is_some();
+    // The first poll announces the period asked for (by the leads' own time), if any.
+    let announce = |l: &Listed| match (first, opts.since) {
+        (false, _) => true,
+        (true, Some(s)) => l.created.is_none_or(|t| t >= s),
+        (true, None) => false,
+    };
     // Oldest first: the order they arrived in.
     returned.sort_by_key(|l| (l.created, l.id.clone()));
     for lead in &returned {
-        if announce && !state.seen.contains(&lead.id) {
+        if announce(lead) && !state.seen.contains(&lead.id) {
             out.lead(&dest.name, dest.kind(), lead)?;
             out.flush()?;
             if let Some(cmd) = &watch.exec {

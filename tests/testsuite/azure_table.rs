@@ -14,16 +14,16 @@ use sha2::Sha256;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const DEV_KEY: &str =
+pub(crate) const DEV_KEY: &str =
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 const LOCAL_AZURITE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/.tools/node_modules/.bin/azurite-table"
 );
 
-struct Azurite {
+pub(crate) struct Azurite {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     _dir: tempfile::TempDir,
 }
 
@@ -37,7 +37,7 @@ impl Drop for Azurite {
 impl Azurite {
     /// Starts Azurite on a free port; `None` (after a loud message) when it is not
     /// installed and this is not CI.
-    fn start() -> Option<Azurite> {
+    pub(crate) fn start() -> Option<Azurite> {
         let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
         let bin = match std::env::var("LEADCHECK_AZURITE") {
             Ok(p) if !p.is_empty() => p,
@@ -85,11 +85,11 @@ impl Azurite {
         Some(az)
     }
 
-    fn endpoint(&self) -> String {
+    pub(crate) fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}/devstoreaccount1", self.port)
     }
 
-    fn connection_string(&self, key: &str) -> String {
+    pub(crate) fn connection_string(&self, key: &str) -> String {
         format!("DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={key};TableEndpoint={};", self.endpoint())
     }
 

@@ -7,6 +7,7 @@ mod cli;
 mod dynamics;
 mod fakes;
 mod lead;
+mod leads_table;
 mod marketo;
 mod salesforce;
 mod sandbox;

@@ -1,0 +1,490 @@
+//! `leadcheck leads` on Azure Table, through the binary, against Azurite (the real table
+//! service emulator): the list, the period, the formats (CSV read back by a CSV parser),
+//! counts per day, LC601, skips and failures, `--watch` with `--exec`, and no key in any
+//! output.
+
+use crate::azure_table::{Azurite, DEV_KEY};
+use crate::support::leadcheck;
+use leadcheck::leads::{day, parse_time, rfc3339};
+use serde_json::{json, Value};
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const OFFERS: [&str; 3] = ["Contoso Analytics", "Fabrikam CRM", "Northwind BI"];
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A customer's lead in the shape leadcheck's own test lead has (CustomerInfo a JSON string).
+fn customer(id: &str, created: i64, offer: &str, info: Value) -> Value {
+    json!({
+        "PartitionKey": day(created),
+        "RowKey": id,
+        "OfferDisplayName": offer,
+        "LeadSource": "AzureMarketplace",
+        "ActionCode": "INS",
+        "CustomerInfo": info.to_string(),
+        "CreatedTime": rfc3339(created),
+    })
+}
+
+/// leadcheck's own MSFT_TEST lead, created at `created`.
+fn test_lead(created: i64) -> Value {
+    let ticks = leadcheck::lead::TICKS_AT_UNIX_EPOCH + created as u64 * 10_000_000;
+    leadcheck::lead::Lead::new(Some(ticks), Some("Contoso Analytics")).table_entity()
+}
+
+/// Creates `table` (when missing) and inserts the entities, signed by leadcheck's signer.
+fn insert(az: &Azurite, table: &str, entities: &[Value]) {
+    use leadcheck::destination::azure_table::{account_from, signed_request};
+    use leadcheck::net::{Net, NetOptions};
+    use reqwest::Method;
+    let account = account_from(&leadcheck::secret::Secret::new(
+        az.connection_string(DEV_KEY),
+    ))
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        let net = Net::new(NetOptions::new(Duration::from_secs(20), deadline)).unwrap();
+        let send = |rest: &str, body: &Value| {
+            let url = url::Url::parse(&format!("{}/{rest}", az.endpoint())).unwrap();
+            let req = signed_request(
+                &net,
+                &account,
+                Method::POST,
+                url,
+                Some(body.to_string().into_bytes()),
+            )
+            .unwrap();
+            let net = net.clone();
+            async move { net.send(req).await.unwrap().status.as_u16() }
+        };
+        let created = send("Tables", &json!({ "TableName": table })).await;
+        assert!(
+            created == 204 || created == 409,
+            "create {table}: {created}"
+        );
+        for e in entities {
+            assert_eq!(send(table, e).await, 204, "insert {e}");
+        }
+    });
+}
+
+/// A config with the Azurite tables named by `tables` ([name, table]) and, when `hook`, an
+/// HTTPS endpoint (which has no leads to read).
+fn config(dir: &std::path::Path, tables: &[(&str, &str)], hook: bool) -> std::path::PathBuf {
+    let mut text = String::new();
+    for (name, table) in tables {
+        text.push_str(&format!(
+            "[destination.{name}]\ntype = \"azure-table\"\nstorage_account_connection_string = {{ env = \"LC_TABLE_CS\" }}\ntable = \"{table}\"\n\n"
+        ));
+    }
+    if hook {
+        text.push_str("[destination.hook]\ntype = \"https\"\nhttps_endpoint_url = \"https://example.com/leads\"\n\n");
+    }
+    // A destination whose service is down.
+    text.push_str("[destination.down]\ntype = \"azure-table\"\nstorage_account_connection_string = { env = \"LC_DOWN_CS\" }\n");
+    let path = dir.join("leadcheck.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(az: &Azurite, cfg: &std::path::Path, args: &[&str]) -> Run {
+    let out = leadcheck()
+        .arg("leads")
+        .arg("-c")
+        .arg(cfg)
+        .args(args)
+        .env("LC_TABLE_CS", az.connection_string(DEV_KEY))
+        .env(
+            "LC_DOWN_CS",
+            format!("AccountName=devstoreaccount1;AccountKey={DEV_KEY};TableEndpoint=http://127.0.0.1:9/devstoreaccount1"),
+        )
+        .env("COLUMNS", "120")
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let r = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    };
+    // The account key never shows, whatever the command.
+    assert!(
+        !r.stdout.contains(DEV_KEY) && !r.stderr.contains(DEV_KEY),
+        "the key in the output of {args:?}"
+    );
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    r
+}
+
+/// JSON Lines: (leads, summaries).
+fn lines(stdout: &str) -> (Vec<Value>, Vec<Value>) {
+    let all: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    all.into_iter().partition(|v| v.get("summary").is_none())
+}
+
+fn created(v: &Value) -> i64 {
+    parse_time(v["created"].as_str().unwrap()).unwrap()
+}
+
+/// 64 leads over the last 8 days (every fourth a test lead) and one hostile newest one.
+fn fixture(now: i64) -> (Vec<Value>, Vec<(String, i64, bool)>) {
+    let mut entities = Vec::new();
+    let mut expect = Vec::new();
+    for k in 0..64 {
+        let at = now - (k % 8) * 86_400 - (k / 8) * 3600 - 60;
+        if k % 4 == 3 {
+            let e = test_lead(at);
+            expect.push((e["RowKey"].as_str().unwrap().to_string(), at, true));
+            entities.push(e);
+        } else {
+            let id = format!("lead-{k:02}");
+            entities.push(customer(
+                &id,
+                at,
+                OFFERS[k as usize % 3],
+                json!({"FirstName": "Ana", "LastName": format!("Silva {k}"), "Email": format!("ana{k}@contoso.com"), "Company": "Contoso", "Country": "PT"}),
+            ));
+            expect.push((id, at, false));
+        }
+    }
+    // Escape codes, bidi overrides, RTL, CJK, Hangul, emoji, combining marks, a formula.
+    entities.push(customer(
+        "lead-hostile",
+        now - 30,
+        "Zażółć 😀 e\u{301}",
+        json!({"FirstName": "\u{1b}[31mRed\u{1b}[0m", "LastName": "مرحبا \u{202e}evil", "Email": "李雷@例子.中国", "Company": "=HYPERLINK(\"http://x\")", "Country": "한국"}),
+    ));
+    expect.push(("lead-hostile".into(), now - 30, false));
+    (entities, expect)
+}
+
+#[test]
+fn leads_are_listed_filtered_counted_and_exported() {
+    let Some(az) = Azurite::start() else { return };
+    let now = now();
+    let (entities, expect) = fixture(now);
+    insert(&az, "MarketplaceLeads", &entities);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &[("tbl", "MarketplaceLeads")], true);
+
+    // The five newest, newest first, with a summary of all of them.
+    let r = run(&az, &cfg, &["tbl", "--json", "--limit", "5"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (leads, sums) = lines(&r.stdout);
+    assert_eq!(leads.len(), 5);
+    let mut newest = expect.clone();
+    newest.sort_by_key(|e| std::cmp::Reverse(e.1));
+    let ids: Vec<&str> = leads.iter().map(|l| l["id"].as_str().unwrap()).collect();
+    let want: Vec<&str> = newest[..5].iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(ids, want);
+    assert_eq!(leads[0]["destination"], "tbl");
+    assert_eq!(leads[0]["company"], "=HYPERLINK(\"http://x\")");
+    let s = &sums[0]["summary"];
+    assert_eq!(sums[0]["schema_version"], 1);
+    assert_eq!(s["destination"], "tbl");
+    assert_eq!(s["status"], "read");
+    assert_eq!(s["leads"], 65);
+    assert_eq!(s["test_leads"], 16);
+    assert_eq!(s["last"], rfc3339(now - 30));
+    assert!(s.get("finding").is_none(), "{s}");
+
+    // Human: the 50 newest, text from customers made harmless, a line per lead.
+    let r = run(&az, &cfg, &["tbl"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains('\u{1b}') && !r.stdout.contains('\u{202e}'));
+    assert!(r.stdout.contains("\\u{1b}[31mRed"), "{}", r.stdout);
+    assert!(r.stdout.contains("showing the 50 newest"), "{}", r.stdout);
+    let rows = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("  20") && l.as_bytes().get(12) == Some(&b' '))
+        .count();
+    assert_eq!(rows, 50, "{}", r.stdout);
+    assert!(r.stdout.contains("65 leads in table MarketplaceLeads"));
+
+    // --since 3d: the leads created in the last three days (the service's own Timestamp is
+    // today for all of them: the period is the lead's).
+    let r = run(
+        &az,
+        &cfg,
+        &["tbl", "--json", "--limit", "0", "--since", "3d"],
+    );
+    let (leads, sums) = lines(&r.stdout);
+    let cutoff = now - 3 * 86_400;
+    let want = expect.iter().filter(|e| e.1 >= cutoff).count();
+    assert_eq!(leads.len(), want);
+    assert_eq!(sums[0]["summary"]["leads"], want as u64);
+    assert!(leads.iter().all(|l| created(l) >= cutoff));
+
+    // --since a date: from its start (UTC).
+    let date = day(now - 5 * 86_400);
+    let start = parse_time(&format!("{date}T00:00:00Z")).unwrap();
+    let r = run(
+        &az,
+        &cfg,
+        &["tbl", "--json", "--limit", "0", "--since", &date],
+    );
+    let (leads, _) = lines(&r.stdout);
+    assert_eq!(leads.len(), expect.iter().filter(|e| e.1 >= start).count());
+
+    // CSV: every lead, read back by a CSV parser; a formula is written as text.
+    let r = run(&az, &cfg, &["tbl", "--format", "csv", "--limit", "0"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut rd = csv::Reader::from_reader(r.stdout.as_bytes());
+    assert_eq!(
+        rd.headers().unwrap().iter().collect::<Vec<_>>(),
+        leadcheck::leads::render::CSV_HEADER
+    );
+    let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 65);
+    assert_eq!(rows.iter().filter(|r| &r[10] == "true").count(), 16);
+    let hostile = rows.iter().find(|r| &r[11] == "lead-hostile").unwrap();
+    assert_eq!(&hostile[7], "'=HYPERLINK(\"http://x\")");
+    assert_eq!(&hostile[5], "\u{1b}[31mRed\u{1b}[0m");
+    assert_eq!(&hostile[2], "Zażółć 😀 e\u{301}");
+    // Its words go to stderr, so that stdout stays one CSV document.
+    assert!(r.stderr.contains("tbl: 65 leads"), "{}", r.stderr);
+
+    // Counts per day: every day of the period, the leads of each.
+    let r = run(&az, &cfg, &["tbl", "--json", "--count", "--since", "7d"]);
+    let (leads, sums) = lines(&r.stdout);
+    assert!(leads.is_empty());
+    let days = sums[0]["summary"]["days"].as_array().unwrap();
+    assert_eq!(days.len(), 8);
+    let since = now - 7 * 86_400;
+    for d in days {
+        let name = d["day"].as_str().unwrap();
+        let want = expect
+            .iter()
+            .filter(|e| e.1 >= since && day(e.1) == name)
+            .count();
+        assert_eq!(d["leads"], want as u64, "{name}");
+    }
+    let r = run(&az, &cfg, &["tbl", "--count", "--since", "7d"]);
+    assert!(r.stdout.contains('█'), "{}", r.stdout);
+    assert_eq!(
+        r.stdout.lines().filter(|l| l.starts_with("  20")).count(),
+        8
+    );
+
+    // -v states the query and the requests; the key never shows (checked in `run`).
+    let r = run(&az, &cfg, &["tbl", "-v", "--limit", "1"]);
+    assert!(
+        r.stderr.contains("MarketplaceLeads()?$top=200"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn skips_failures_and_lc601() {
+    let Some(az) = Azurite::start() else { return };
+    let now = now();
+    insert(
+        &az,
+        "Old",
+        &[
+            customer(
+                "old-1",
+                now - 40 * 86_400,
+                "Contoso",
+                json!({"FirstName": "Ana"}),
+            ),
+            test_lead(now - 86_400),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &[("old", "Old"), ("empty", "Empty")], true);
+
+    // An HTTPS endpoint cannot be read: a skip. With a table read too, exit 0.
+    let r = run(&az, &cfg, &["old", "hook", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (_, sums) = lines(&r.stdout);
+    assert_eq!(sums.len(), 2);
+    assert_eq!(sums[1]["summary"]["status"], "skipped");
+    assert!(sums[1]["summary"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("HTTPS endpoint"));
+    // Only skips: nothing was read, exit 1.
+    let r = run(&az, &cfg, &["hook"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("skipped:"), "{}", r.stdout);
+
+    // A service that does not answer: exit 1, the reason, the next step.
+    let r = run(&az, &cfg, &["old", "down", "--timeout", "5"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("could not read:"), "{}", r.stdout);
+    assert!(r.stdout.contains("leadcheck diagnose down"), "{}", r.stdout);
+
+    // No customer lead in the period: LC601, with the last one before it.
+    let r = run(&az, &cfg, &["old", "--json", "--since", "7d"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (leads, sums) = lines(&r.stdout);
+    assert_eq!(leads.len(), 1);
+    let s = &sums[0]["summary"];
+    assert_eq!(s["finding"]["code"], "LC601");
+    assert_eq!(s["last_customer"], rfc3339(now - 40 * 86_400));
+    let evidence = s["finding"]["evidence"].as_str().unwrap();
+    assert!(evidence.contains("only 1 test lead"), "{evidence}");
+    assert!(evidence.contains("40 days ago"), "{evidence}");
+
+    // No table at all: zero leads, LC601 and the hint to run diagnose; still exit 0.
+    let r = run(&az, &cfg, &["empty"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("does not exist yet"), "{}", r.stdout);
+    assert!(r.stdout.contains("LC601 no lead yet"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("leadcheck diagnose empty"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// A reader of a child's stream, kept as it grows.
+fn collect(mut from: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+    let text = Arc::new(Mutex::new(String::new()));
+    let t = text.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            t.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    text
+}
+
+fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !ok() {
+        assert!(started.elapsed() < limit, "waited {limit:?} for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn watch_prints_a_new_lead_once_and_runs_exec_once() {
+    let Some(az) = Azurite::start() else { return };
+    let now = now();
+    insert(
+        &az,
+        "Watched",
+        &[customer(
+            "before",
+            now - 600,
+            "Contoso",
+            json!({"FirstName": "Ana"}),
+        )],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &[("watched", "Watched")], false);
+    let got = dir.path().join("exec.jsonl");
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("leadcheck"));
+    cmd.args([
+        "leads",
+        "watched",
+        "--watch",
+        "--interval",
+        "1",
+        "--format",
+        "json",
+        "-v",
+    ])
+    .arg("-c")
+    .arg(&cfg)
+    .arg("--exec")
+    .arg(format!("cat >> '{}'", got.display()))
+    .env("LC_TABLE_CS", az.connection_string(DEV_KEY))
+    .env("NO_COLOR", "1")
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let stdout = collect(child.stdout.take().unwrap());
+    let stderr = collect(child.stderr.take().unwrap());
+    // The first poll has been answered: what is there now is not new.
+    wait_for("the first poll", Duration::from_secs(30), || {
+        stderr.lock().unwrap().contains("< 200")
+    });
+    insert(
+        &az,
+        "Watched",
+        &[customer(
+            "arrived",
+            now,
+            "Contoso",
+            json!({"FirstName": "Bo", "Email": "bo@fabrikam.com"}),
+        )],
+    );
+    wait_for("--exec", Duration::from_secs(30), || {
+        std::fs::read_to_string(&got).is_ok_and(|t| t.ends_with('\n'))
+    });
+    // Three more polls, which must not announce it again.
+    let polls = |s: &str| s.matches("< 200").count();
+    let seen = polls(&stderr.lock().unwrap());
+    wait_for("three more polls", Duration::from_secs(30), || {
+        polls(&stderr.lock().unwrap()) >= seen + 3
+    });
+    let ok = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("Ctrl-C did not end the watch");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    let (out, err) = (
+        stdout.lock().unwrap().clone(),
+        stderr.lock().unwrap().clone(),
+    );
+    assert_eq!(status.code(), Some(130), "{out}\n{err}");
+    assert!(!out.contains(DEV_KEY) && !err.contains(DEV_KEY));
+    let (leads, _) = lines(&out);
+    let ids: Vec<&str> = leads.iter().map(|l| l["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["arrived"], "{out}\n{err}");
+    let execs: Vec<Value> = std::fs::read_to_string(&got)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(execs.len(), 1, "{execs:?}");
+    assert_eq!(execs[0]["destination"], "watched");
+    assert_eq!(execs[0]["lead"]["id"], "arrived");
+    assert_eq!(execs[0]["lead"]["email"], "bo@fabrikam.com");
+}
