@@ -27,7 +27,7 @@ pub const DEFAULT_PUBLIC_CLIENT_ID: &str = "51f81489-12ee-4a9e-aaae-a2591f45987d
 /// The role the marketplace's managed solution creates.
 pub const LEAD_WRITER_ROLE: &str = "Microsoft Marketplace Lead Writer";
 
-const API: &str = "api/data/v9.2";
+pub(crate) const API: &str = "api/data/v9.2";
 
 const STEPS: &[(&str, &str)] = &[
     ("url", "Read the instance URL"),
@@ -77,7 +77,7 @@ impl Destination for Dynamics {
 }
 
 /// How the destination signs in, read from the config.
-enum Credentials<'a> {
+pub(crate) enum Credentials<'a> {
     App {
         directory: &'a str,
         app: &'a str,
@@ -91,9 +91,9 @@ enum Credentials<'a> {
 }
 
 /// The Entra ID tenant a sign-in names (a GUID or a domain) and, once discovered, its GUID.
-struct TenantInfo {
-    configured: String,
-    guid: Option<String>,
+pub(crate) struct TenantInfo {
+    pub(crate) configured: String,
+    pub(crate) guid: Option<String>,
 }
 
 async fn diagnose(spec: &config::Dynamics, ctx: &Ctx, run: &mut Run) {
@@ -159,7 +159,7 @@ async fn diagnose(spec: &config::Dynamics, ctx: &Ctx, run: &mut Run) {
     }
 }
 
-fn read_config<'a>(
+pub(crate) fn read_config<'a>(
     spec: &'a config::Dynamics,
     ctx: &Ctx,
     run: &mut Run,
@@ -284,7 +284,7 @@ fn under(base: &Url, segments: &[&str]) -> Url {
     u
 }
 
-fn api(instance: &Url, rest: &str) -> Option<Url> {
+pub(crate) fn api(instance: &Url, rest: &str) -> Option<Url> {
     Url::parse(&format!(
         "{}/{API}/{rest}",
         instance.as_str().trim_end_matches('/')
@@ -319,7 +319,7 @@ async fn send(
     }
 }
 
-fn dataverse(
+pub(crate) fn dataverse(
     ctx: &Ctx,
     method: Method,
     url: Url,
@@ -342,7 +342,7 @@ fn dataverse(
 
 /// Cuts and cleans a server's text for the report: its first line, URLs redacted (a query
 /// may hold a signature), a bearer token masked, control characters escaped.
-fn clean(text: &str, max: usize) -> String {
+pub(crate) fn clean(text: &str, max: usize) -> String {
     let one: String = text
         .split(['\r', '\n'])
         .next()
@@ -440,7 +440,7 @@ pub fn aad_finding(resp: &Response) -> Finding {
     }
 }
 
-async fn discover_tenant(
+pub(crate) async fn discover_tenant(
     ctx: &Ctx,
     run: &mut Run,
     authority: &Url,
@@ -530,7 +530,7 @@ fn challenge_tenant(authorization_uri: &str) -> Option<String> {
 
 /// Returns the resource to ask a token for (the challenge's `resource_id`, else the
 /// instance URL with `/`).
-async fn challenge(
+pub(crate) async fn challenge(
     ctx: &Ctx,
     run: &mut Run,
     instance: &Url,
@@ -590,7 +590,7 @@ async fn challenge(
     Some(resource)
 }
 
-async fn sign_in(
+pub(crate) async fn sign_in(
     ctx: &Ctx,
     run: &mut Run,
     authority: &Url,
@@ -673,7 +673,7 @@ async fn sign_in(
 // ----- Dataverse -----
 
 /// A Dataverse error body: (`error.code`, `error.message`).
-fn dv_error(resp: &Response) -> (Option<String>, Option<String>) {
+pub(crate) fn dv_error(resp: &Response) -> (Option<String>, Option<String>) {
     let Some(j) = resp.json() else {
         return (None, None);
     };
@@ -700,7 +700,7 @@ pub fn dataverse_code(status: u16, code: Option<&str>) -> &'static str {
     }
 }
 
-fn dv_evidence(resp: &Response) -> String {
+pub(crate) fn dv_evidence(resp: &Response) -> String {
     let (code, message) = dv_error(resp);
     let server = match (code, message) {
         (Some(c), Some(m)) => format!(": {}: {}", clean(&c, 32), clean(&m, 400)),
@@ -726,7 +726,7 @@ pub fn dv_finding(resp: &Response) -> Finding {
 }
 
 /// A refusal to read (privilege denied): skipped, never a failure.
-fn is_refusal(resp: &Response) -> bool {
+pub(crate) fn is_refusal(resp: &Response) -> bool {
     let (code, _) = dv_error(resp);
     resp.status.as_u16() == 403
         && matches!(

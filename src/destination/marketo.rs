@@ -429,13 +429,13 @@ impl Marketo {
 }
 
 /// The REST API with a token.
-struct Api<'a> {
-    base: &'a Url,
-    token: &'a str,
+pub(crate) struct Api<'a> {
+    pub(crate) base: &'a Url,
+    pub(crate) token: &'a str,
 }
 
 impl Api<'_> {
-    async fn call(
+    pub(crate) async fn call(
         &self,
         ctx: &Ctx,
         method: Method,
@@ -602,7 +602,7 @@ fn warnings(v: &Value) -> String {
 }
 
 /// Server text, sanitized, with the secret cut out should a server echo it.
-fn scrub(text: &str, secret: &Secret) -> String {
+pub(crate) fn scrub(text: &str, secret: &Secret) -> String {
     let t: String = text.chars().take(200).collect();
     let t = if secret.is_empty() {
         t

@@ -77,13 +77,13 @@ impl Destination for Salesforce {
 }
 
 /// The REST API: instance URL and access token.
-struct Api<'a> {
-    base: Url,
-    token: &'a Secret,
+pub(crate) struct Api<'a> {
+    pub(crate) base: Url,
+    pub(crate) token: &'a Secret,
 }
 
 /// What a REST call came to.
-enum Rest {
+pub(crate) enum Rest {
     Ok(Value),
     /// 204 and other bodiless successes.
     Done,
@@ -563,7 +563,7 @@ async fn api_get(ctx: &Ctx, api: &Api<'_>, path: &str, soql: Option<&str>) -> Re
 
 /// One REST call under `/services/data/<version>/`. Network failures become `Other` (the
 /// steps that use the API are checks around the delivery, not the delivery).
-async fn api_call(
+pub(crate) async fn api_call(
     ctx: &Ctx,
     api: &Api<'_>,
     method: Method,

@@ -6,7 +6,10 @@
 //! for new leads. This file has a lead as listed, the `--since` period and timestamps.
 
 pub mod cmd;
+pub mod dynamics;
+pub mod marketo;
 pub mod render;
+pub mod salesforce;
 pub mod source;
 pub mod table;
 pub mod tally;

@@ -61,9 +61,13 @@ pub fn open(dest: &config::Destination, since: Option<i64>) -> Result<Box<dyn Re
         Spec::Nothing { .. } => Err(ReadError::Refused(
             "no lead destination is configured; leads are only listed in Partner Center's Referrals workspace".into(),
         )),
-        Spec::Dynamics(_) | Spec::Salesforce(_) | Spec::Marketo(_) => Err(ReadError::Refused(
-            format!("reading leads back from {} is not available in this build yet", dest.kind()),
-        )),
+        Spec::Dynamics(d) => Ok(Box::new(super::dynamics::open(dest, d, since)?)),
+        Spec::Salesforce(s) => Ok(Box::new(super::salesforce::SalesforceReader::open(
+            dest, s, since,
+        )?)),
+        Spec::Marketo(m) => Ok(Box::new(super::marketo::MarketoReader::open(
+            dest, m, since,
+        )?)),
     }
 }
 

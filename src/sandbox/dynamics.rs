@@ -8,6 +8,18 @@
 //! the emulator answers only the two leadcheck makes, minimally:
 //! `GET systemusers(<id>)?$expand=systemuserroles_association($select=name)` and
 //! `GET roles?$select=name&$filter=name eq 'Microsoft Marketplace Lead Writer'`.
+//!
+//! Listing leads (`leadcheck leads`): `GET leads?$select=...&$filter=...&$orderby=...` with
+//! `Prefer: odata.maxpagesize=N`, answered with `@odata.context`, `value` and, when more
+//! remain, `@odata.nextLink` (the same query plus a `$skiptoken`). The research is silent
+//! on queries and paging (protocols.md §2 has only single-record calls); this follows
+//! OData 4.0 minimally: `$filter` takes `and`, `or`, `not`, parentheses,
+//! `startswith`/`endswith`/`contains(attr,'text')` and `eq ne gt ge lt le` (strings compare
+//! case-insensitively, as Dataverse's collation does; timestamps as times); `$orderby` one
+//! attribute; the skip token is the emulator's own (the real one is an opaque paging
+//! cookie). The Lead Writer-only instance refuses the query with the documented
+//! "Principal user is missing prvReadLead privilege." (0x80040220). Tests pre-load records
+//! with [`preload`]; a created lead gets `createdon` (now).
 
 use super::entra::{AppReg, Directory, EntraId, Tenant, User, UserState};
 use super::{
@@ -15,8 +27,9 @@ use super::{
     Scenario,
 };
 use serde_json::{json, Map, Value};
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 pub const LEAD_WRITER_ROLE: &str = "Microsoft Marketplace Lead Writer";
 
@@ -384,13 +397,66 @@ impl Family for DynamicsFamily {
     }
 }
 
+/// The `lead` records of one instance, by lower-case `leadid`.
+type Store = Mutex<BTreeMap<String, Map<String, Value>>>;
+
+/// Every live instance's store, by its URL: what [`preload`] fills.
+static STORES: Mutex<Vec<(String, Weak<Store>)>> = Mutex::new(Vec::new());
+
+/// Stores `records` as `lead` records in the running instance(s) at `instance_url` (a test
+/// hook: a sandbox's `instance_url` field), as if they had been created there. A record
+/// without a `leadid` gets one, without a `createdon` gets now; anything but a JSON object
+/// is left out. Returns how many records were stored (0 when no instance has that URL).
+pub fn preload(instance_url: &str, records: impl IntoIterator<Item = Value>) -> usize {
+    let url = instance_url.trim_end_matches('/');
+    let stores: Vec<Arc<Store>> = match STORES.lock() {
+        Ok(s) => s
+            .iter()
+            .filter(|(u, _)| u == url)
+            .filter_map(|(_, w)| w.upgrade())
+            .collect(),
+        Err(_) => return 0,
+    };
+    if stores.is_empty() {
+        return 0;
+    }
+    let mut n = 0;
+    for r in records {
+        let Value::Object(mut r) = r else { continue };
+        let id = match r.get("leadid").and_then(Value::as_str) {
+            Some(id) => id.to_ascii_lowercase(),
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        r.insert("leadid".into(), Value::String(id.clone()));
+        if !r.get("createdon").is_some_and(Value::is_string) {
+            r.insert("createdon".into(), Value::String(now()));
+        }
+        for store in &stores {
+            if let Ok(mut leads) = store.lock() {
+                leads.insert(id.clone(), r.clone());
+            }
+        }
+        n += 1;
+    }
+    n
+}
+
+/// Now as Dataverse writes `createdon`: `YYYY-MM-DDTHH:MM:SSZ`.
+fn now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    crate::leads::rfc3339(secs)
+}
+
 /// A Dataverse Web API instance.
 pub struct Dataverse {
     url: String,
     tenant: String,
     behaviour: Behaviour,
     dir: Arc<Directory>,
-    leads: Mutex<BTreeMap<String, Map<String, Value>>>,
+    leads: Arc<Store>,
 }
 
 /// Columns of the standard `lead` table the emulator accepts (the research names these;
@@ -430,12 +496,20 @@ impl Dataverse {
         behaviour: Behaviour,
         dir: Arc<Directory>,
     ) -> Dataverse {
+        let leads = Arc::new(Mutex::new(BTreeMap::new()));
+        if let Ok(mut stores) = STORES.lock() {
+            stores.retain(|(_, w)| w.strong_count() > 0);
+            stores.push((
+                url.trim_end_matches('/').to_string(),
+                Arc::downgrade(&leads),
+            ));
+        }
         Dataverse {
             url,
             tenant,
             behaviour,
             dir,
-            leads: Mutex::new(BTreeMap::new()),
+            leads,
         }
     }
 
@@ -553,6 +627,7 @@ impl Dataverse {
         let id = uuid::Uuid::new_v4().to_string();
         let mut record = body;
         record.insert("leadid".into(), Value::String(id.clone()));
+        record.insert("createdon".into(), Value::String(now()));
         if let Ok(mut leads) = self.leads.lock() {
             leads.insert(id.clone(), record.clone());
         }
@@ -693,7 +768,15 @@ impl Emulator for Dataverse {
         if rest == "leads" {
             return match req.method {
                 hyper::Method::POST => self.create_lead(req, &user_id),
-                _ => Dataverse::error(405, "0x80060888", "The requested resource does not support http method 'GET'. Leads are listed with a query the sandbox does not emulate."),
+                hyper::Method::GET => self.list_leads(req, &user_id),
+                _ => Dataverse::error(
+                    405,
+                    "0x80060888",
+                    &format!(
+                        "The requested resource does not support http method '{}'.",
+                        req.method
+                    ),
+                ),
             };
         }
         if let Some(id) = rest
@@ -758,5 +841,534 @@ impl Emulator for Dataverse {
             "0x80060888",
             &format!("Resource not found for the segment '{segment}'."),
         )
+    }
+}
+
+// ----- Listing leads (OData query; the research is silent, see the module's comment) -----
+
+/// Dataverse's default and largest page (`Prefer: odata.maxpagesize` may ask for fewer).
+const MAX_PAGE: usize = 5000;
+/// Nesting allowed in `$filter`, so that no input can exhaust the stack.
+const MAX_DEPTH: usize = 32;
+
+/// Attributes a query may name: the accepted columns and the ones the service sets.
+fn known_attribute(a: &str) -> bool {
+    LEAD_COLUMNS.contains(&a) || matches!(a, "leadid" | "createdon")
+}
+
+fn no_property(a: &str) -> Reply {
+    Dataverse::error(
+        400,
+        "0x80060888",
+        &format!(
+            "Could not find a property named '{}' on type 'Microsoft.Dynamics.CRM.lead'.",
+            a.chars().take(100).collect::<String>()
+        ),
+    )
+}
+
+fn bad_query(why: &str) -> Reply {
+    Dataverse::error(400, "0x80060888", why)
+}
+
+impl Dataverse {
+    /// `GET leads?...`: the records the filter selects, ordered, one page at a time.
+    fn list_leads(&self, req: &Request, user_id: &str) -> Reply {
+        match self.behaviour {
+            Behaviour::WriterOnly => return Dataverse::missing_privilege("prvReadLead"),
+            Behaviour::NoRoles => return Dataverse::no_roles(user_id),
+            _ => {}
+        }
+        let pairs = req.query_pairs();
+        let param = |k: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+        };
+        let select: Option<Vec<String>> = param("$select").map(|s| {
+            s.split(',')
+                .map(|a| a.trim().to_string())
+                .filter(|a| !a.is_empty())
+                .collect()
+        });
+        if let Some(bad) = select.iter().flatten().find(|a| !known_attribute(a)) {
+            return no_property(bad);
+        }
+        let filter = match param("$filter").map(Filter::parse).transpose() {
+            Ok(f) => f,
+            Err(why) => return bad_query(&why),
+        };
+        if let Some(bad) = filter.as_ref().and_then(|f| f.unknown_attribute()) {
+            return no_property(&bad);
+        }
+        let (order_by, descending) = match param("$orderby").map(str::trim) {
+            None | Some("") => ("leadid".to_string(), false),
+            Some(o) => {
+                let mut words = o.split_whitespace();
+                let attr = words.next().unwrap_or("").to_string();
+                let desc = match words.next() {
+                    None => false,
+                    Some(d) if d.eq_ignore_ascii_case("asc") => false,
+                    Some(d) if d.eq_ignore_ascii_case("desc") => true,
+                    Some(_) => return bad_query(&format!("Syntax error in $orderby '{o}'.")),
+                };
+                if words.next().is_some() || attr.contains(',') {
+                    return bad_query("The sandbox orders by one attribute only.");
+                }
+                if !known_attribute(&attr) {
+                    return no_property(&attr);
+                }
+                (attr, desc)
+            }
+        };
+        let page = req
+            .header("Prefer")
+            .and_then(|p| {
+                p.split(',')
+                    .filter_map(|x| x.trim().strip_prefix("odata.maxpagesize="))
+                    .find_map(|n| n.trim().parse::<usize>().ok())
+            })
+            .filter(|n| *n > 0);
+        let size = page.unwrap_or(MAX_PAGE).min(MAX_PAGE);
+
+        // The sort key of a record: (the ordered attribute, leadid).
+        let key = |r: &Map<String, Value>| {
+            let text = |k: &str| attribute(r, k).unwrap_or_default();
+            (text(&order_by), text("leadid"))
+        };
+        let order = |a: &(String, String), b: &(String, String)| {
+            let o = compare(&a.0, &b.0).then_with(|| a.1.cmp(&b.1));
+            if descending {
+                o.reverse()
+            } else {
+                o
+            }
+        };
+        let after = match param("$skiptoken") {
+            None => None,
+            Some(t) => match t.rsplit_once('|') {
+                Some((v, id)) => Some((v.to_string(), id.to_string())),
+                None => return bad_query("The $skiptoken is not one this instance issued."),
+            },
+        };
+        let mut rows: Vec<((String, String), Map<String, Value>)> = match self.leads.lock() {
+            Ok(leads) => leads
+                .values()
+                .filter(|r| filter.as_ref().is_none_or(|f| f.matches(r)))
+                .map(|r| (key(r), r.clone()))
+                .collect(),
+            Err(_) => return Dataverse::error(500, "0x80040216", "An unexpected error occurred."),
+        };
+        rows.sort_by(|a, b| order(&a.0, &b.0));
+        if let Some(after) = &after {
+            rows.retain(|(k, _)| order(k, after) == Ordering::Greater);
+        }
+        let more = rows.len() > size;
+        rows.truncate(size);
+        let value: Vec<Value> = rows
+            .iter()
+            .map(|(_, r)| match &select {
+                None => Value::Object(r.clone()),
+                Some(cols) => {
+                    let mut o = Map::new();
+                    for c in cols.iter().map(String::as_str).chain(["leadid"]) {
+                        o.insert(c.to_string(), r.get(c).cloned().unwrap_or(Value::Null));
+                    }
+                    Value::Object(o)
+                }
+            })
+            .collect();
+        let shape = select
+            .as_ref()
+            .map(|c| format!("({})", c.join(",")))
+            .unwrap_or_default();
+        let mut body = json!({
+            "@odata.context": format!("{}/api/data/v9.2/$metadata#leads{shape}", self.url),
+            "value": value,
+        });
+        if let (true, Some((k, _))) = (more, rows.last()) {
+            let enc = |v: &str| {
+                url::form_urlencoded::byte_serialize(v.as_bytes())
+                    .collect::<String>()
+                    .replace('+', "%20")
+            };
+            let mut q: Vec<String> = pairs
+                .iter()
+                .filter(|(k, _)| k != "$skiptoken")
+                .map(|(k, v)| format!("{}={}", enc(k).replace("%24", "$"), enc(v)))
+                .collect();
+            q.push(format!("$skiptoken={}", enc(&format!("{}|{}", k.0, k.1))));
+            body["@odata.nextLink"] =
+                Value::String(format!("{}/api/data/v9.2/leads?{}", self.url, q.join("&")));
+        }
+        let mut reply = self.ok(200, body);
+        if let Some(n) = page {
+            reply = reply.header("Preference-Applied", format!("odata.maxpagesize={n}"));
+        }
+        reply
+    }
+}
+
+/// A record's attribute as text (`None` when absent or null).
+fn attribute(r: &Map<String, Value>, k: &str) -> Option<String> {
+    match r.get(k)? {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        v => Some(v.to_string()),
+    }
+}
+
+/// Two values as Dataverse compares them: timestamps as times, numbers as numbers, text
+/// case-insensitively.
+fn compare(a: &str, b: &str) -> Ordering {
+    use crate::leads::parse_time;
+    if let (Some(x), Some(y)) = (parse_time(a), parse_time(b)) {
+        return x.cmp(&y);
+    }
+    if let (Ok(x), Ok(y)) = (a.parse::<f64>(), b.parse::<f64>()) {
+        return x.partial_cmp(&y).unwrap_or(Ordering::Equal);
+    }
+    a.to_lowercase().cmp(&b.to_lowercase())
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Open,
+    Close,
+    Comma,
+    Str(String),
+    Word(String),
+}
+
+/// An OData `$filter`, as far as the emulator reads one.
+#[derive(Debug, Clone, PartialEq)]
+enum Filter {
+    Or(Vec<Filter>),
+    And(Vec<Filter>),
+    Not(Box<Filter>),
+    /// `startswith|endswith|contains(attr,'text')`
+    Text {
+        func: String,
+        attr: String,
+        text: String,
+    },
+    /// `attr op literal`; `None` is `null`.
+    Cmp {
+        attr: String,
+        op: String,
+        value: Option<String>,
+    },
+}
+
+fn tokens(s: &str) -> Result<Vec<Token>, String> {
+    let mut out = Vec::new();
+    let mut chars = s.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        match c {
+            c if c.is_whitespace() => {
+                chars.next();
+            }
+            '(' | ')' | ',' => {
+                chars.next();
+                out.push(match c {
+                    '(' => Token::Open,
+                    ')' => Token::Close,
+                    _ => Token::Comma,
+                });
+            }
+            '\'' => {
+                chars.next();
+                let mut text = String::new();
+                loop {
+                    match chars.next() {
+                        None => {
+                            return Err(
+                                "Syntax error: an unterminated string literal in $filter.".into()
+                            )
+                        }
+                        Some('\'') if chars.peek() == Some(&'\'') => {
+                            chars.next();
+                            text.push('\'');
+                        }
+                        Some('\'') => break,
+                        Some(c) => text.push(c),
+                    }
+                }
+                out.push(Token::Str(text));
+            }
+            _ => {
+                let mut word = String::new();
+                while let Some(&c) = chars.peek() {
+                    if c.is_whitespace() || matches!(c, '(' | ')' | ',' | '\'') {
+                        break;
+                    }
+                    word.push(c);
+                    chars.next();
+                }
+                out.push(Token::Word(word));
+            }
+        }
+    }
+    Ok(out)
+}
+
+struct Parser {
+    tokens: Vec<Token>,
+    at: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.at)
+    }
+
+    fn next(&mut self) -> Option<Token> {
+        let t = self.tokens.get(self.at).cloned();
+        self.at += 1;
+        t
+    }
+
+    fn keyword(&self, k: &str) -> bool {
+        matches!(self.peek(), Some(Token::Word(w)) if w.eq_ignore_ascii_case(k))
+    }
+
+    fn expect(&mut self, t: Token, what: &str) -> Result<(), String> {
+        match self.next() {
+            Some(got) if got == t => Ok(()),
+            _ => Err(format!("Syntax error in $filter: {what} expected.")),
+        }
+    }
+
+    fn or(&mut self, depth: usize) -> Result<Filter, String> {
+        if depth > MAX_DEPTH {
+            return Err("The $filter is nested too deeply.".into());
+        }
+        let mut parts = vec![self.and(depth)?];
+        while self.keyword("or") {
+            self.at += 1;
+            parts.push(self.and(depth)?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Filter::Or(parts)
+        })
+    }
+
+    fn and(&mut self, depth: usize) -> Result<Filter, String> {
+        let mut parts = vec![self.unary(depth)?];
+        while self.keyword("and") {
+            self.at += 1;
+            parts.push(self.unary(depth)?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Filter::And(parts)
+        })
+    }
+
+    fn unary(&mut self, depth: usize) -> Result<Filter, String> {
+        if depth > MAX_DEPTH {
+            return Err("The $filter is nested too deeply.".into());
+        }
+        if self.keyword("not") {
+            self.at += 1;
+            return Ok(Filter::Not(Box::new(self.unary(depth + 1)?)));
+        }
+        match self.next() {
+            Some(Token::Open) => {
+                let f = self.or(depth + 1)?;
+                self.expect(Token::Close, "')'")?;
+                Ok(f)
+            }
+            Some(Token::Word(w)) if self.peek() == Some(&Token::Open) => {
+                let func = w.to_ascii_lowercase();
+                if !matches!(func.as_str(), "startswith" | "endswith" | "contains") {
+                    return Err(format!("Unknown function '{w}' in $filter."));
+                }
+                self.at += 1;
+                let Some(Token::Word(attr)) = self.next() else {
+                    return Err(format!(
+                        "Syntax error in $filter: an attribute expected in {w}()."
+                    ));
+                };
+                self.expect(Token::Comma, "','")?;
+                let Some(Token::Str(text)) = self.next() else {
+                    return Err(format!(
+                        "Syntax error in $filter: a string expected in {w}()."
+                    ));
+                };
+                self.expect(Token::Close, "')'")?;
+                Ok(Filter::Text { func, attr, text })
+            }
+            Some(Token::Word(attr)) => {
+                let op = match self.next() {
+                    Some(Token::Word(op))
+                        if ["eq", "ne", "gt", "ge", "lt", "le"]
+                            .contains(&op.to_ascii_lowercase().as_str()) =>
+                    {
+                        op.to_ascii_lowercase()
+                    }
+                    _ => {
+                        return Err(format!(
+                            "Syntax error in $filter after '{attr}': an operator expected."
+                        ))
+                    }
+                };
+                let value = match self.next() {
+                    Some(Token::Str(s)) => Some(s),
+                    Some(Token::Word(w)) if w.eq_ignore_ascii_case("null") => None,
+                    Some(Token::Word(w)) => Some(w),
+                    _ => {
+                        return Err(format!(
+                            "Syntax error in $filter: a value expected after '{attr} {op}'."
+                        ))
+                    }
+                };
+                Ok(Filter::Cmp { attr, op, value })
+            }
+            _ => Err("Syntax error in $filter.".into()),
+        }
+    }
+}
+
+impl Filter {
+    fn parse(s: &str) -> Result<Filter, String> {
+        if s.len() > 8 * 1024 {
+            return Err("The $filter is too long.".into());
+        }
+        let mut p = Parser {
+            tokens: tokens(s)?,
+            at: 0,
+        };
+        let f = p.or(0)?;
+        if p.at < p.tokens.len() {
+            return Err("Syntax error in $filter: unexpected text after the expression.".into());
+        }
+        Ok(f)
+    }
+
+    /// The first attribute the filter names that a lead does not have.
+    fn unknown_attribute(&self) -> Option<String> {
+        match self {
+            Filter::Or(v) | Filter::And(v) => v.iter().find_map(Filter::unknown_attribute),
+            Filter::Not(f) => f.unknown_attribute(),
+            Filter::Text { attr, .. } | Filter::Cmp { attr, .. } => {
+                (!known_attribute(attr)).then(|| attr.clone())
+            }
+        }
+    }
+
+    fn matches(&self, r: &Map<String, Value>) -> bool {
+        match self {
+            Filter::Or(v) => v.iter().any(|f| f.matches(r)),
+            Filter::And(v) => v.iter().all(|f| f.matches(r)),
+            Filter::Not(f) => !f.matches(r),
+            Filter::Text { func, attr, text } => {
+                let Some(v) = attribute(r, attr) else {
+                    return false;
+                };
+                let (v, text) = (v.to_lowercase(), text.to_lowercase());
+                match func.as_str() {
+                    "startswith" => v.starts_with(&text),
+                    "endswith" => v.ends_with(&text),
+                    _ => v.contains(&text),
+                }
+            }
+            Filter::Cmp { attr, op, value } => {
+                let v = attribute(r, attr);
+                let (v, value) = match (v, value) {
+                    (None, None) => return op == "eq" || op == "ge" || op == "le",
+                    (Some(_), None) | (None, Some(_)) => return op == "ne",
+                    (Some(v), Some(value)) => (v, value),
+                };
+                let o = compare(&v, value);
+                match op.as_str() {
+                    "eq" => o == Ordering::Equal,
+                    "ne" => o != Ordering::Equal,
+                    "gt" => o == Ordering::Greater,
+                    "ge" => o != Ordering::Less,
+                    "lt" => o == Ordering::Less,
+                    _ => o != Ordering::Greater,
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn filters_read_as_odata_does() {
+        let r = rec(
+            json!({"subject": "AzureMarketplace-INS|a.b", "createdon": "2026-11-02T10:00:00Z", "leadsourcecode": 8}),
+        );
+        let yes = [
+            "startswith(subject,'azuremarketplace-')",
+            "(startswith(subject,'X') or startswith(subject,'AzureMarketplace-')) and createdon ge 2026-11-01T00:00:00Z",
+            "createdon lt 2026-11-03T00:00:00Z and leadsourcecode eq 8",
+            "not contains(subject,'zzz') and companyname eq null",
+            "subject eq 'AZUREMARKETPLACE-INS|A.B'",
+        ];
+        for f in yes {
+            assert!(Filter::parse(f).unwrap().matches(&r), "{f}");
+        }
+        let no = [
+            "startswith(subject,'MSFT_TEST_')",
+            "createdon ge 2026-11-03T00:00:00Z",
+            "leadsourcecode gt 8",
+            "companyname ne null",
+        ];
+        for f in no {
+            assert!(!Filter::parse(f).unwrap().matches(&r), "{f}");
+        }
+    }
+
+    #[test]
+    fn bad_filters_are_errors_never_panics() {
+        let deep = format!("{}subject eq 'x'{}", "(".repeat(100), ")".repeat(100));
+        let nots = format!("{}subject eq 'x'", "not ".repeat(100));
+        for f in [
+            "",
+            "(",
+            ")",
+            "startswith(",
+            "startswith(subject,'x'",
+            "subject eq",
+            "subject",
+            "subject eq 'x' and",
+            "'unterminated",
+            "frobnicate(subject,'x')",
+            "subject ~ 'x'",
+            ",,,",
+            "é",
+            &deep,
+            &nots,
+        ] {
+            assert!(Filter::parse(f).is_err(), "{f}");
+        }
+        assert_eq!(
+            Filter::parse("startswith(bogus,'x')")
+                .unwrap()
+                .unknown_attribute()
+                .as_deref(),
+            Some("bogus")
+        );
+        assert_eq!(
+            Filter::parse("startswith(subject,'it''s')").unwrap(),
+            Filter::Text {
+                func: "startswith".into(),
+                attr: "subject".into(),
+                text: "it's".into()
+            }
+        );
     }
 }

@@ -7,6 +7,17 @@
 //! `leads.json` by e-mail, and Submit Form (`leads/submitForm.json`).
 //! The research is silent on the asset API; `form/{id}/fields.json` is kept to the fields
 //! leadcheck reads (`id`, `label`, `dataType`, `required`), and a missing form answers 610.
+//!
+//! For `leadcheck leads` (see [`crate::leads::marketo`]) it keeps an activity log of form
+//! fills: Submit Form logs a "Fill Out Form" activity (type 2, the form as primary
+//! attribute), `activities/pagingtoken.json?sinceDatetime=` hands out a paging token,
+//! `activities.json?activityTypeIds=&nextPageToken=[&batchSize=]` pages through the fills
+//! since then, oldest first, up to 300 a page (`moreResult`, `nextPageToken`), and
+//! `leads.json` also takes `filterType=id`. The research is silent on these endpoints; they
+//! follow the shapes of Marketo's public REST reference, kept to the fields leadcheck reads,
+//! and a bad paging token answers 1001 (invalid value). With `deny_read` (the role lacks
+//! Read-Only Lead and Read-Only Activity) they answer 603. Tests preload leads and fills
+//! with [`Marketo::add_lead`] and [`Marketo::add_fill`].
 
 use super::{entry_name, Builder, DestinationEntry, Emulator, Family, Reply, Request, Scenario};
 use bytes::Bytes;
@@ -20,6 +31,11 @@ pub const MUNCHKIN_ID: &str = "123-PQR-789";
 pub const FORM_ID: u64 = 1179;
 pub const CLIENT_ID: &str = "3f1c6a52-9b7e-4a41-8d2f-0c5e8a7b1d23";
 pub const CLIENT_SECRET: &str = "sandbox-marketo-client-secret-7Qx2";
+
+/// "Fill Out Form", the activity type Submit Form logs.
+pub const FILL_OUT_FORM: u64 = 2;
+/// The most activities a page holds.
+pub const ACTIVITY_PAGE: usize = 300;
 
 /// Lead fields of the emulated instance (REST API names).
 const LEAD_FIELDS: [&str; 12] = [
@@ -59,7 +75,7 @@ pub struct Faults {
     pub expire_tokens: bool,
     /// LC408: the API user's role may not read forms (603).
     pub deny_forms: bool,
-    /// 603 on `leads.json`: the role may write but not read leads.
+    /// 603 on `leads.json` and the activity calls: the role may write but not read leads.
     pub deny_read: bool,
     /// LC509: rate limit (606) on Submit Form.
     pub rate_limited: bool,
@@ -123,6 +139,26 @@ struct Store {
     submitted: Vec<serde_json::Map<String, Value>>,
     /// Every raw token-call query string, for tests (the secret must not be in it).
     token_queries: Vec<String>,
+    /// When each lead was created (Unix seconds).
+    created: BTreeMap<u64, i64>,
+    /// The "Fill Out Form" activity log.
+    activities: Vec<Activity>,
+}
+
+/// One "Fill Out Form" activity.
+#[derive(Debug, Clone)]
+struct Activity {
+    id: u64,
+    lead: u64,
+    form: u64,
+    at: i64,
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// One emulated Marketo instance.
@@ -165,6 +201,35 @@ impl Marketo {
     /// The query strings of every token call.
     pub fn token_queries(&self) -> Vec<String> {
         self.store().token_queries.clone()
+    }
+
+    /// Every access token handed out, for tests (none may show in leadcheck's output).
+    pub fn tokens(&self) -> Vec<String> {
+        self.store().tokens.iter().cloned().collect()
+    }
+
+    /// Adds a lead created at `created` (Unix seconds) with `fields` (REST API names:
+    /// `email`, `leadSource`, ...), without any activity. Its id.
+    pub fn add_lead(&self, fields: &[(&str, &str)], created: i64) -> u64 {
+        let mut store = self.store();
+        store.next += 1;
+        let id = store.next;
+        store.leads.insert(
+            id,
+            fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        store.created.insert(id, created);
+        id
+    }
+
+    /// Logs that lead `lead` filled out form `form` at `at` (Unix seconds).
+    pub fn add_fill(&self, lead: u64, form: u64, at: i64) {
+        let mut store = self.store();
+        let id = store.activities.len() as u64 + 1;
+        store.activities.push(Activity { id, lead, form, at });
     }
 
     /// Answers one request.
@@ -301,14 +366,27 @@ impl Marketo {
                                 .unwrap_or(false)
                         })
                         .map(|(id, _)| *id);
+                    let form = self.form_id;
+                    let log = |store: &mut Store, lead: u64| {
+                        let id = store.activities.len() as u64 + 1;
+                        store.activities.push(Activity {
+                            id,
+                            lead,
+                            form,
+                            at: now(),
+                        });
+                    };
                     if let Some(id) = existing {
                         store.leads.insert(id, values);
+                        log(&mut store, id);
                         results.push(json!({"id": id, "status": "updated"}));
                     } else {
                         store.next += 1;
                         let id = store.next;
                         if !self.faults.drop_silently {
                             store.leads.insert(id, values);
+                            store.created.insert(id, now());
+                            log(&mut store, id);
                         }
                         results.push(json!({"id": id, "status": "created"}));
                     }
@@ -320,7 +398,8 @@ impl Marketo {
                     return failed("603", "Access denied");
                 }
                 let q = query.as_bytes();
-                if param(q, "filterType").as_deref() != Some("email") {
+                let by = param(q, "filterType").unwrap_or_default();
+                if by != "email" && by != "id" {
                     return failed("1003", "Invalid filterType");
                 }
                 let wanted: Vec<String> = param(q, "filterValues")
@@ -328,6 +407,9 @@ impl Marketo {
                     .split(',')
                     .map(|s| s.trim().to_lowercase())
                     .collect();
+                if wanted.len() > ACTIVITY_PAGE {
+                    return failed("1003", "Too many filterValues (300 at most)");
+                }
                 let fields: Vec<String> = match param(q, "fields") {
                     Some(f) => f
                         .split(',')
@@ -339,11 +421,14 @@ impl Marketo {
                         .map(|s| s.to_string())
                         .collect(),
                 };
-                let result: Vec<Value> = self
-                    .store()
+                let store = self.store();
+                let result: Vec<Value> = store
                     .leads
                     .iter()
-                    .filter(|(_, l)| {
+                    .filter(|(id, l)| {
+                        if by == "id" {
+                            return wanted.contains(&id.to_string());
+                        }
                         l.get("email")
                             .map(|e| wanted.contains(&e.to_lowercase()))
                             .unwrap_or(false)
@@ -351,10 +436,11 @@ impl Marketo {
                     .map(|(id, l)| {
                         let mut o = serde_json::Map::new();
                         o.insert("id".into(), json!(id));
+                        let created = store.created.get(id).copied().unwrap_or(0);
                         for f in &fields {
                             let v = match f.as_str() {
                                 "id" => continue,
-                                "createdAt" | "updatedAt" => json!("2026-01-01T00:00:00Z"),
+                                "createdAt" | "updatedAt" => json!(crate::leads::rfc3339(created)),
                                 _ => l.get(f).map(|v| json!(v)).unwrap_or(Value::Null),
                             };
                             o.insert(f.clone(), v);
@@ -363,6 +449,83 @@ impl Marketo {
                     })
                     .collect();
                 json_ok(json!({"requestId": request_id, "result": result, "success": true}))
+            }
+            (&Method::GET, "/rest/v1/activities/pagingtoken.json") => {
+                if self.faults.deny_read {
+                    return failed("603", "Access denied");
+                }
+                let since = param(query.as_bytes(), "sinceDatetime").unwrap_or_default();
+                let since = crate::leads::salesforce::parse_zoned(&since).or_else(|| {
+                    crate::leads::parse_since(&since, 0)
+                        .ok()
+                        .filter(|_| since.len() == 10)
+                });
+                match since {
+                    Some(t) => json_ok(
+                        json!({"requestId": request_id, "success": true, "nextPageToken": page_token(t, 0)}),
+                    ),
+                    None => failed("1001", "Invalid value for sinceDatetime"),
+                }
+            }
+            (&Method::GET, "/rest/v1/activities.json") => {
+                if self.faults.deny_read {
+                    return failed("603", "Access denied");
+                }
+                let q = query.as_bytes();
+                let Some(types) = param(q, "activityTypeIds")
+                    .map(|t| {
+                        t.split(',')
+                            .map(|s| s.trim().parse::<u64>())
+                            .collect::<Result<Vec<u64>, _>>()
+                    })
+                    .and_then(Result::ok)
+                else {
+                    return failed("1003", "activityTypeIds is required");
+                };
+                let Some((since, offset)) =
+                    param(q, "nextPageToken").and_then(|t| read_page_token(&t))
+                else {
+                    return failed("1001", "Invalid value for nextPageToken");
+                };
+                let batch = param(q, "batchSize")
+                    .and_then(|b| b.parse::<usize>().ok())
+                    .filter(|b| (1..=ACTIVITY_PAGE).contains(b))
+                    .unwrap_or(ACTIVITY_PAGE);
+                let store = self.store();
+                let mut log: Vec<&Activity> = store
+                    .activities
+                    .iter()
+                    .filter(|a| a.at >= since && types.contains(&FILL_OUT_FORM))
+                    .collect();
+                log.sort_by_key(|a| (a.at, a.id));
+                let end = offset.saturating_add(batch).min(log.len());
+                let page: Vec<Value> = log
+                    .get(offset.min(end)..end)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|a| {
+                        json!({
+                            "id": a.id,
+                            "marketoGUID": a.id.to_string(),
+                            "leadId": a.lead,
+                            "activityDate": crate::leads::rfc3339(a.at),
+                            "activityTypeId": FILL_OUT_FORM,
+                            "primaryAttributeValueId": a.form,
+                            "primaryAttributeValue": (if a.form == self.form_id { "MarketPlaceLeads".to_string() } else { format!("Form {}", a.form) }),
+                            "attributes": [],
+                        })
+                    })
+                    .collect();
+                let mut body = json!({
+                    "requestId": request_id,
+                    "success": true,
+                    "nextPageToken": page_token(since, end),
+                    "moreResult": end < log.len(),
+                });
+                if !page.is_empty() {
+                    body["result"] = Value::Array(page);
+                }
+                json_ok(body)
             }
             (&Method::POST, "/rest/v1/leads/delete.json") => {
                 let ids: Vec<u64> = serde_json::from_slice::<Value>(body)
@@ -520,6 +683,28 @@ impl Family for MarketoFamily {
     }
 }
 
+/// The emulator's paging token: where the fills since `since` go on. Opaque to clients
+/// (Marketo's are too), in Marketo's base32-looking alphabet.
+fn page_token(since: i64, offset: usize) -> String {
+    let raw = format!("{since}.{offset}");
+    raw.bytes()
+        .map(|b| format!("{:02X}", b))
+        .collect::<String>()
+}
+
+fn read_page_token(token: &str) -> Option<(i64, usize)> {
+    if !token.len().is_multiple_of(2) || token.len() > 64 || !token.is_ascii() {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..token.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&token[i..i + 2], 16).ok())
+        .collect();
+    let raw = String::from_utf8(bytes?).ok()?;
+    let (since, offset) = raw.split_once('.')?;
+    Some((since.parse().ok()?, offset.parse().ok()?))
+}
+
 fn param(raw: &[u8], key: &str) -> Option<String> {
     url::form_urlencoded::parse(raw)
         .find(|(k, _)| k == key)
@@ -653,6 +838,112 @@ mod tests {
     }
 
     #[test]
+    fn form_fills_are_paged_by_token() {
+        let m = Marketo::new(Faults::default());
+        let t = token(&m);
+        let mut want = Vec::new();
+        for k in 0..700i64 {
+            let id = m.add_lead(&[("email", &format!("l{k}@x.com"))], 1_000_000);
+            if k % 7 == 0 {
+                continue; // no form filled out
+            }
+            let form = if k % 3 == 0 { 2001 } else { FORM_ID };
+            m.add_fill(id, form, 1_000_000 + k);
+            want.push((id, form, 1_000_000 + k));
+        }
+        let submitted = submit(&m, &t)["result"][0]["id"].as_u64().unwrap();
+        let (_, v) = call(
+            &m,
+            "GET",
+            "/rest/v1/activities/pagingtoken.json?sinceDatetime=1970-01-12T13:46:40Z",
+            Some(&t),
+            "",
+        );
+        let mut next = v["nextPageToken"].as_str().unwrap().to_string();
+        let mut got = Vec::new();
+        let mut pages = 0;
+        loop {
+            let (_, v) = call(
+                &m,
+                "GET",
+                &format!("/rest/v1/activities.json?activityTypeIds=2&nextPageToken={next}"),
+                Some(&t),
+                "",
+            );
+            assert_eq!(v["success"], true, "{v}");
+            pages += 1;
+            for a in v["result"].as_array().into_iter().flatten() {
+                assert_eq!(a["activityTypeId"], FILL_OUT_FORM);
+                got.push((
+                    a["leadId"].as_u64().unwrap(),
+                    a["primaryAttributeValueId"].as_u64().unwrap(),
+                    crate::leads::parse_time(a["activityDate"].as_str().unwrap()).unwrap(),
+                ));
+            }
+            next = v["nextPageToken"].as_str().unwrap().to_string();
+            if v["moreResult"] != true {
+                break;
+            }
+        }
+        assert_eq!(pages, 3);
+        // The submission is the newest fill, on the form.
+        let last = got.pop().unwrap();
+        assert_eq!((last.0, last.1), (submitted, FORM_ID));
+        assert_eq!(got, want);
+        // From a later date: fewer.
+        let (_, v) = call(
+            &m,
+            "GET",
+            "/rest/v1/activities/pagingtoken.json?sinceDatetime=1970-01-12T13:56:40Z",
+            Some(&t),
+            "",
+        );
+        let tok = v["nextPageToken"].as_str().unwrap();
+        let (_, v) = call(
+            &m,
+            "GET",
+            &format!("/rest/v1/activities.json?activityTypeIds=2&batchSize=10&nextPageToken={tok}"),
+            Some(&t),
+            "",
+        );
+        assert_eq!(v["result"][0]["activityDate"], "1970-01-12T13:56:40Z");
+        assert_eq!(v["result"].as_array().unwrap().len(), 10);
+        // Leads by id.
+        let ids = format!("{},{}", want[0].0, want[1].0);
+        let (_, v) = call(
+            &m,
+            "GET",
+            &format!("/rest/v1/leads.json?filterType=id&filterValues={ids}&fields=email,createdAt"),
+            Some(&t),
+            "",
+        );
+        assert_eq!(v["result"].as_array().unwrap().len(), 2);
+        assert_eq!(v["result"][0]["createdAt"], "1970-01-12T13:46:40Z");
+        // Bad tokens and a refused read.
+        let (_, v) = call(
+            &m,
+            "GET",
+            "/rest/v1/activities.json?activityTypeIds=2&nextPageToken=zz",
+            Some(&t),
+            "",
+        );
+        assert_eq!(v["errors"][0]["code"], "1001");
+        let m = Marketo::new(Faults {
+            deny_read: true,
+            ..Faults::default()
+        });
+        let t = token(&m);
+        let (_, v) = call(
+            &m,
+            "GET",
+            "/rest/v1/activities/pagingtoken.json?sinceDatetime=2026-01-01",
+            Some(&t),
+            "",
+        );
+        assert_eq!(v["errors"][0]["code"], "603");
+    }
+
+    #[test]
     fn token_errors() {
         let m = Marketo::new(Faults::from_code("LC318").unwrap());
         let body = format!(
@@ -755,7 +1046,7 @@ mod fuzz {
         #[test]
         fn any_request_is_answered(
             post in any::<bool>(),
-            path in prop::sample::select(vec!["/identity/oauth/token", "/rest/v1/leads/submitForm.json", "/rest/v1/leads.json", "/rest/v1/leads/delete.json", "/rest/asset/v1/form/1179/fields.json", "/rest/asset/v1/form//fields.json", "/x"]),
+            path in prop::sample::select(vec!["/identity/oauth/token", "/rest/v1/leads/submitForm.json", "/rest/v1/leads.json", "/rest/v1/leads/delete.json", "/rest/asset/v1/form/1179/fields.json", "/rest/asset/v1/form//fields.json", "/rest/v1/activities.json", "/rest/v1/activities/pagingtoken.json", "/x"]),
             query in ".{0,40}",
             body in prop::collection::vec(any::<u8>(), 0..200),
             json_body in any::<bool>(),

@@ -13,6 +13,15 @@
 //! and `DailyWebToLeadLimit` of the Organization object), `sobjects/Lead/describe` (fields
 //! with `nillable`, `defaultedOnCreate`, `createable`, `type`), `DELETE sobjects/Lead/<id>`,
 //! and the 401 `INVALID_SESSION_ID` body for a refused token.
+//!
+//! For `leadcheck leads` it also answers the listing query ([`crate::leads::salesforce::soql`]:
+//! `LeadSource LIKE` patterns joined by `OR`, an optional `CreatedDate >=` literal, `ORDER BY
+//! CreatedDate DESC`) with SOQL's `LIKE` semantics (case-insensitive, `%`, `_`, `\` escapes),
+//! in batches of [`BATCH`]: `"done": false` and a `nextRecordsUrl` of
+//! `/services/data/<version>/query/<locator>-<offset>` until the last batch (an unknown
+//! locator is `INVALID_QUERY_LOCATOR`). A user without Read on Lead gets what the public
+//! reference describes for an object the user cannot see: 400 `INVALID_TYPE`. Tests preload
+//! Leads with [`Salesforce::add_lead`].
 
 use super::{entry_name, Builder, DestinationEntry, Emulator, Family, Reply, Request, Scenario};
 use bytes::Bytes;
@@ -36,6 +45,10 @@ pub const TOKEN: &str = "00D5e000000SbxQ!AQ4AQFakeSessionTokenForTheSandbox";
 pub const DAILY_LIMIT: u32 = 500;
 /// The required picklist the LC501 faults adds to the Lead object.
 pub const REQUIRED_PICKLIST: &str = "Partner_Region__c";
+/// Records per batch of a query's answer (Salesforce's smallest batch size).
+pub const BATCH: usize = 200;
+/// Query cursors kept open; the oldest is closed beyond that.
+const CURSORS: usize = 64;
 
 /// The failures the emulator can reproduce (catalog codes).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -50,6 +63,9 @@ pub struct Faults {
     pub daily_limit_reached: bool,
     /// LC319: the REST API refuses every token.
     pub refuse_token: bool,
+    /// The API user may not read Leads: a query on Lead is 400 `INVALID_TYPE` (no catalog
+    /// code: `leads` reports it as a skip).
+    pub deny_read: bool,
 }
 
 impl Faults {
@@ -78,6 +94,7 @@ impl Faults {
             drop_silently: self.drop_silently || o.drop_silently,
             daily_limit_reached: self.daily_limit_reached || o.daily_limit_reached,
             refuse_token: self.refuse_token || o.refuse_token,
+            deny_read: self.deny_read || o.deny_read,
         }
     }
 }
@@ -96,8 +113,46 @@ pub struct Posted {
 struct StoredLead {
     id: String,
     fields: BTreeMap<String, String>,
+    /// `CreatedDate`, Unix seconds.
+    created: i64,
     /// Queries that still miss it (web-to-lead creates leads asynchronously).
     hidden_for: u32,
+}
+
+impl StoredLead {
+    /// A field of the record as the REST API writes it (`null` when empty).
+    fn value(&self, field: &str) -> Value {
+        if field.eq_ignore_ascii_case("Id") {
+            return Value::String(self.id.clone());
+        }
+        if field.eq_ignore_ascii_case("CreatedDate") {
+            return Value::String(crate::leads::rfc3339(self.created).replace('Z', ".000+0000"));
+        }
+        self.fields
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(field))
+            .map(|(_, v)| Value::String(v.clone()))
+            .unwrap_or(Value::Null)
+    }
+
+    fn record(&self, select: &[String], version: &str) -> Value {
+        let mut rec = serde_json::Map::new();
+        rec.insert(
+            "attributes".into(),
+            json!({"type": "Lead", "url": format!("/services/data/{version}/sobjects/Lead/{}", self.id)}),
+        );
+        for f in select {
+            rec.insert(f.clone(), self.value(f));
+        }
+        Value::Object(rec)
+    }
+}
+
+/// The records of one listing query, batch by batch.
+#[derive(Debug)]
+struct Cursor {
+    locator: String,
+    records: Vec<Value>,
 }
 
 #[derive(Debug, Default)]
@@ -107,6 +162,9 @@ struct Store {
     today: u32,
     /// Every web-to-lead POST, for tests.
     posted: Vec<Posted>,
+    /// Open query cursors, oldest first.
+    cursors: std::collections::VecDeque<Cursor>,
+    next_cursor: u64,
 }
 
 /// One emulated org.
@@ -152,6 +210,25 @@ impl Salesforce {
     /// Every POST to the servlet, in order.
     pub fn posted(&self) -> Vec<Posted> {
         self.store().posted.clone()
+    }
+
+    /// Adds a Lead as if created at `created` (Unix seconds), visible to the next query:
+    /// `fields` by their API names (`LeadSource`, `Email`, ...). Its id.
+    pub fn add_lead(&self, fields: &[(&str, &str)], created: i64) -> String {
+        let mut store = self.store();
+        store.next += 1;
+        let id = format!("00Q5e{:010}AAA", store.next);
+        store.leads.push(StoredLead {
+            id: id.clone(),
+            fields: fields
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            created,
+            hidden_for: 0,
+        });
+        id
     }
 
     /// Answers one request.
@@ -210,6 +287,7 @@ impl Salesforce {
         store.leads.push(StoredLead {
             id,
             fields,
+            created: now(),
             hidden_for: 1,
         });
         servlet(true)
@@ -238,6 +316,9 @@ impl Salesforce {
             );
         }
         match (&req.method, tail) {
+            (&Method::GET, t) if t.starts_with("query/") && t.len() > "query/".len() => {
+                self.next_batch(version, &t["query/".len()..])
+            }
             (&Method::GET, "query") | (&Method::GET, "query/") => {
                 let q = url::form_urlencoded::parse(req.query.as_deref().unwrap_or("").as_bytes())
                     .find(|(k, _)| k == "q")
@@ -273,8 +354,17 @@ impl Salesforce {
         }
     }
 
-    /// The two SOQL shapes leadcheck sends; anything else is a malformed query here.
+    /// The SOQL shapes leadcheck sends; anything else is a malformed query here.
     fn query(&self, version: &str, q: &str) -> Resp {
+        if self.faults.deny_read && regex_is_match(r"(?i)\sFROM\s+Lead\b", q) {
+            return rest_json(
+                StatusCode::BAD_REQUEST,
+                json!([{"message": "sObject type 'Lead' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.", "errorCode": "INVALID_TYPE"}]),
+            );
+        }
+        if let Some(listing) = parse_listing(q) {
+            return self.list(version, listing);
+        }
         let lead_by_email =
             regex::Regex::new(r"(?i)^\s*SELECT\s+([\w\s,]+?)\s+FROM\s+Lead\s+WHERE\s+Email\s*=\s*'((?:[^'\\]|\\.)*)'\s*(LIMIT\s+\d+\s*)?$")
                 .ok()
@@ -292,23 +382,13 @@ impl Salesforce {
                     lead.hidden_for -= 1;
                     continue;
                 }
-                let mut rec = serde_json::Map::new();
-                rec.insert(
-                    "attributes".into(),
-                    json!({"type": "Lead", "url": format!("/services/data/{version}/sobjects/Lead/{}", lead.id)}),
-                );
-                for f in select.split(',').map(str::trim).filter(|f| !f.is_empty()) {
-                    let v = if f.eq_ignore_ascii_case("Id") {
-                        Value::String(lead.id.clone())
-                    } else {
-                        lead.fields
-                            .get(f)
-                            .map(|v| Value::String(v.clone()))
-                            .unwrap_or(Value::Null)
-                    };
-                    rec.insert(f.to_string(), v);
-                }
-                records.push(Value::Object(rec));
+                let select: Vec<String> = select
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|f| !f.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                records.push(lead.record(&select, version));
             }
             return rest_json(
                 StatusCode::OK,
@@ -337,6 +417,76 @@ impl Salesforce {
             StatusCode::BAD_REQUEST,
             json!([{"message": "unexpected token: the sandbox understands only leadcheck's own queries", "errorCode": "MALFORMED_QUERY"}]),
         )
+    }
+
+    /// Answers a listing query: the matching Leads newest first, the first batch now and a
+    /// cursor for the rest.
+    fn list(&self, version: &str, listing: Listing) -> Resp {
+        let mut store = self.store();
+        let mut hits: Vec<&mut StoredLead> = store
+            .leads
+            .iter_mut()
+            .filter(|l| {
+                let source = l.fields.get("LeadSource").map(String::as_str);
+                source.is_some_and(|s| listing.like.iter().any(|re| re.is_match(s)))
+                    && listing.since.is_none_or(|t| l.created >= t)
+            })
+            .collect();
+        // Newest first; the id breaks ties so that batches never overlap.
+        hits.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
+        let mut records = Vec::new();
+        for lead in hits {
+            if lead.hidden_for > 0 {
+                lead.hidden_for -= 1;
+                continue;
+            }
+            records.push(lead.record(&listing.select, version));
+        }
+        store.next_cursor += 1;
+        let locator = format!("01gSB{:013}", store.next_cursor);
+        let total = records.len();
+        let first: Vec<Value> = records.iter().take(BATCH).cloned().collect();
+        let mut body = json!({"totalSize": total, "done": total <= BATCH, "records": first});
+        if total > BATCH {
+            body["nextRecordsUrl"] =
+                json!(format!("/services/data/{version}/query/{locator}-{BATCH}"));
+            store.cursors.push_back(Cursor { locator, records });
+            while store.cursors.len() > CURSORS {
+                store.cursors.pop_front();
+            }
+        }
+        rest_json(StatusCode::OK, body)
+    }
+
+    /// `query/<locator>-<offset>`: the next batch of an open cursor.
+    fn next_batch(&self, version: &str, tail: &str) -> Resp {
+        let invalid = || {
+            rest_json(
+                StatusCode::BAD_REQUEST,
+                json!([{"message": "invalid query locator", "errorCode": "INVALID_QUERY_LOCATOR"}]),
+            )
+        };
+        let Some((locator, offset)) = tail.rsplit_once('-') else {
+            return invalid();
+        };
+        let Ok(offset) = offset.parse::<usize>() else {
+            return invalid();
+        };
+        let store = self.store();
+        let Some(cursor) = store.cursors.iter().find(|c| c.locator == locator) else {
+            return invalid();
+        };
+        let total = cursor.records.len();
+        if offset == 0 || offset >= total {
+            return invalid();
+        }
+        let end = offset.saturating_add(BATCH).min(total);
+        let mut body = json!({"totalSize": total, "done": end >= total, "records": cursor.records[offset..end].to_vec()});
+        if end < total {
+            body["nextRecordsUrl"] =
+                json!(format!("/services/data/{version}/query/{locator}-{end}"));
+        }
+        rest_json(StatusCode::OK, body)
     }
 
     fn describe(&self) -> Value {
@@ -469,6 +619,75 @@ impl Family for SalesforceFamily {
         }
         Ok(())
     }
+}
+
+/// The listing query, parsed: the fields selected, the `LIKE` patterns (as regexes), and
+/// the `CreatedDate >=` bound.
+struct Listing {
+    select: Vec<String>,
+    like: Vec<regex::Regex>,
+    since: Option<i64>,
+}
+
+/// `SELECT <fields> FROM Lead WHERE (LeadSource LIKE '..' OR ...) [AND CreatedDate >= <dt>]
+/// ORDER BY CreatedDate DESC`; `None` for any other shape.
+fn parse_listing(q: &str) -> Option<Listing> {
+    const LIT: &str = r"'(?:[^'\\]|\\.)*'";
+    let shape = format!(
+        r"(?is)^\s*SELECT\s+([\w\s,]+?)\s+FROM\s+Lead\s+WHERE\s+\(\s*(LeadSource\s+LIKE\s+{LIT}(?:\s+OR\s+LeadSource\s+LIKE\s+{LIT})*)\s*\)(?:\s+AND\s+CreatedDate\s*>=\s*(\S+))?\s+ORDER\s+BY\s+CreatedDate\s+DESC\s*$"
+    );
+    let c = regex::Regex::new(&shape).ok()?.captures(q)?;
+    let select = c[1]
+        .split(',')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .map(str::to_string)
+        .collect();
+    let lit = regex::Regex::new(&format!("(?s)LIKE\\s+({LIT})")).ok()?;
+    let like = lit
+        .captures_iter(&c[2])
+        .map(|m| like_regex(&m[1]))
+        .collect::<Option<Vec<_>>>()?;
+    let since = match c.get(3) {
+        Some(t) => Some(crate::leads::salesforce::parse_zoned(t.as_str())?),
+        None => None,
+    };
+    Some(Listing {
+        select,
+        like,
+        since,
+    })
+}
+
+/// A SOQL `LIKE` string literal (quotes included) as a regex: case-insensitive, `%` any run,
+/// `_` one character, a backslash escapes the next character.
+fn like_regex(literal: &str) -> Option<regex::Regex> {
+    let inner = literal.strip_prefix('\'')?.strip_suffix('\'')?;
+    let mut re = String::from("(?is)^");
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => re.push_str(&regex::escape(&chars.next()?.to_string())),
+            '%' => re.push_str(".*"),
+            '_' => re.push('.'),
+            c => re.push_str(&regex::escape(&c.to_string())),
+        }
+    }
+    re.push('$');
+    regex::Regex::new(&re).ok()
+}
+
+fn regex_is_match(re: &str, text: &str) -> bool {
+    regex::Regex::new(re)
+        .map(|r| r.is_match(text))
+        .unwrap_or(false)
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// The servlet's answer: always 200.
@@ -626,6 +845,84 @@ mod tests {
         );
     }
 
+    fn get(sf: &Salesforce, path: &str) -> (StatusCode, Value) {
+        let (s, _, b) = call(sf, "GET", path, Some(TOKEN), "");
+        (s, serde_json::from_str(&b).unwrap_or(Value::Null))
+    }
+
+    fn listing(since: Option<i64>) -> String {
+        let q: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", &crate::leads::salesforce::soql(since))
+            .finish();
+        format!("/services/data/v60.0/query?{q}")
+    }
+
+    #[test]
+    fn the_listing_query_pages_newest_first_and_filters() {
+        let sf = Salesforce::new(Faults::default());
+        let mut want = Vec::new();
+        for k in 0..450i64 {
+            let source = match k % 5 {
+                0 => "Web".to_string(),
+                1 => format!("MSFT_TEST_{k}-MSFT_TEST_{k}|Contoso"),
+                2 => "AppSource (SPZA)-PLT|contoso.bi".to_string(),
+                // `_` is a wildcard unless escaped: this must not match `MSFT\_TEST\_%`.
+                3 => format!("MSFTxTEST_{k}"),
+                _ => "azuremarketplace-INS|contoso.bi".to_string(),
+            };
+            let id = sf.add_lead(&[("LeadSource", &source), ("LastName", "L")], 1_000_000 + k);
+            if matches!(k % 5, 1 | 2 | 4) {
+                want.push((1_000_000 + k, id));
+            }
+        }
+        want.sort_by(|a, b| b.cmp(a));
+        let (s, v) = get(&sf, &listing(None));
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["totalSize"], want.len());
+        let mut got = Vec::new();
+        let mut page = v;
+        let mut batches = 1;
+        loop {
+            for r in page["records"].as_array().unwrap() {
+                got.push(r["Id"].as_str().unwrap().to_string());
+                assert!(r["CreatedDate"].as_str().unwrap().ends_with(".000+0000"));
+            }
+            if page["done"] == true {
+                assert!(page.get("nextRecordsUrl").is_none());
+                break;
+            }
+            assert_eq!(page["records"].as_array().unwrap().len(), BATCH);
+            let next = page["nextRecordsUrl"].as_str().unwrap().to_string();
+            page = get(&sf, &next).1;
+            batches += 1;
+        }
+        assert_eq!(batches, 2);
+        let ids: Vec<String> = want.iter().map(|(_, id)| id.clone()).collect();
+        assert_eq!(got, ids);
+        // The period: only Leads created since then.
+        let (_, v) = get(&sf, &listing(Some(1_000_400)));
+        assert_eq!(
+            v["totalSize"],
+            want.iter().filter(|w| w.0 >= 1_000_400).count()
+        );
+        // A locator that was never handed out.
+        let (s, v) = get(&sf, "/services/data/v60.0/query/01gSB0000000000099-200");
+        assert_eq!(
+            (s, v[0]["errorCode"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("INVALID_QUERY_LOCATOR"))
+        );
+        // Without Read on Lead: INVALID_TYPE.
+        let sf = Salesforce::new(Faults {
+            deny_read: true,
+            ..Faults::default()
+        });
+        let (s, v) = get(&sf, &listing(None));
+        assert_eq!(
+            (s, v[0]["errorCode"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("INVALID_TYPE"))
+        );
+    }
+
     #[test]
     fn daily_limit_queues_and_reports() {
         let sf = Salesforce::new(Faults::from_code("LC514").unwrap());
@@ -655,7 +952,7 @@ mod fuzz {
         #[test]
         fn any_request_is_answered(
             method in prop::sample::select(vec![Method::GET, Method::POST, Method::DELETE]),
-            path in prop::sample::select(vec![SERVLET_PATH, "/services/data/v60.0/query", "/services/data/v60.0/sobjects/Lead/describe", "/services/data/v60.0/sobjects/Lead/", "/services/data/", "/services/data/v60.0/sobjects/Lead/00Q"]),
+            path in prop::sample::select(vec![SERVLET_PATH, "/services/data/v60.0/query", "/services/data/v60.0/query/01gSB0000000000001-200", "/services/data/v60.0/query/-", "/services/data/v60.0/sobjects/Lead/describe", "/services/data/v60.0/sobjects/Lead/", "/services/data/", "/services/data/v60.0/sobjects/Lead/00Q"]),
             q in ".{0,60}",
             body in prop::collection::vec(any::<u8>(), 0..200),
         ) {

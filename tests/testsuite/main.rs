@@ -7,6 +7,8 @@ mod cli;
 mod dynamics;
 mod fakes;
 mod lead;
+mod leads_dynamics;
+mod leads_saas;
 mod leads_table;
 mod marketo;
 mod salesforce;
