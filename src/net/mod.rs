@@ -252,6 +252,16 @@ impl Net {
     /// reads the body (capped), retries 429 within the deadline, turns 3xx into LC211 and
     /// a proxy's 407 into LC212. Any other status is returned for the destination to judge.
     pub async fn send(&self, req: reqwest::Request) -> Result<Response, NetError> {
+        self.send_capped(req, BODY_CAP).await
+    }
+
+    /// As [`Net::send`], reading at most `cap` bytes of the body: for a list read in pages,
+    /// whose pages are larger than any single answer.
+    pub async fn send_capped(
+        &self,
+        req: reqwest::Request,
+        cap: usize,
+    ) -> Result<Response, NetError> {
         let url = req.url().clone();
         check_url(url.as_str())?;
         let shown = redact_url(&url);
@@ -265,7 +275,7 @@ impl Net {
             let started = std::time::Instant::now();
             let what = format!("{method} {shown}");
             let result = self
-                .bounded(&what, self.timeout(), self.execute(req, &url))
+                .bounded(&what, self.timeout(), self.execute(req, &url, cap))
                 .await;
             let elapsed = started.elapsed();
             let resp = match result {
@@ -332,7 +342,12 @@ impl Net {
         }
     }
 
-    async fn execute(&self, req: reqwest::Request, url: &Url) -> Result<Response, NetError> {
+    async fn execute(
+        &self,
+        req: reqwest::Request,
+        url: &Url,
+        cap: usize,
+    ) -> Result<Response, NetError> {
         let via_proxy = self.proxy_for(url);
         let mut resp = self
             .inner
@@ -347,7 +362,7 @@ impl Net {
         loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
-                    let room = BODY_CAP - body.len();
+                    let room = cap - body.len();
                     if chunk.len() > room {
                         body.extend_from_slice(&chunk[..room]);
                         truncated = true;

@@ -291,7 +291,7 @@ fn leads_are_listed_filtered_counted_and_exported() {
     // -v states the query and the requests; the key never shows (checked in `run`).
     let r = run(&az, &cfg, &["tbl", "-v", "--limit", "1"]);
     assert!(
-        r.stderr.contains("MarketplaceLeads()?$top=200"),
+        r.stderr.contains("MarketplaceLeads()?$top=1000"),
         "{}",
         r.stderr
     );

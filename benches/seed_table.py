@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""benches/seed_table.py: fills an Azure Table (Azurite) with N marketplace lead entities of
+the shape leadcheck's own test lead has (CustomerInfo a JSON string, CreatedTime), over the
+last 90 days, every tenth one a MSFT_TEST_ lead. Used by benches/leads.sh; not run by CI.
+
+Usage: seed_table.py ENDPOINT TABLE N   (ENDPOINT: http://127.0.0.1:PORT/devstoreaccount1)
+
+Single inserts over several keep-alive connections: no batch format to get wrong, and
+Azurite takes a few thousand a second this way."""
+import base64, hashlib, hmac, http.client, json, random, sys, threading, time
+from email.utils import formatdate
+from urllib.parse import urlparse
+
+KEY = base64.b64decode(
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==")
+ACCOUNT = "devstoreaccount1"
+OFFERS = ["Contoso Analytics", "Fabrikam CRM", "Northwind BI", "Tailspin Ops"]
+NAMES = [("Ana", "Silva"), ("Zofia", "Wiśniewska"), ("민준", "김"), ("伟", "王"), ("John", "Smith")]
+
+
+def sign(method, path, date, ctype):
+    to_sign = f"{method}\n\n{ctype}\n{date}\n/{ACCOUNT}{path}"
+    mac = hmac.new(KEY, to_sign.encode(), hashlib.sha256).digest()
+    return f"SharedKey {ACCOUNT}:{base64.b64encode(mac).decode()}"
+
+
+def request(conn, method, path, body):
+    date = formatdate(usegmt=True)
+    ctype = "application/json"
+    conn.request(method, path, body=body, headers={
+        "x-ms-date": date, "x-ms-version": "2019-02-02", "Content-Type": ctype,
+        "Accept": "application/json;odata=nometadata", "Prefer": "return-no-content",
+        "Authorization": sign(method, path, date, ctype)})
+    r = conn.getresponse()
+    r.read()
+    return r.status
+
+
+def entity(k, now):
+    rnd = random.Random(k)
+    created = now - rnd.randrange(90 * 86400)
+    t = time.gmtime(created)
+    if k % 10 == 0:
+        ticks = 621355968000000000 + created * 10_000_000
+        first = last = company = f"MSFT_TEST_{ticks}"
+        email = f"MSFT_TEST_{ticks}@test.com"
+        row = f"MSFT_TEST_{ticks}_{k}"
+    else:
+        first, last = rnd.choice(NAMES)
+        company, email, row = f"Company {k % 977}", f"lead{k}@example.com", f"lead-{k:07d}"
+    info = {"FirstName": first, "LastName": last, "Email": email, "Phone": "1234567890",
+            "Country": rnd.choice(["US", "PL", "BR", "KR", "TW"]), "Company": company,
+            "Title": "Manager"}
+    return {"PartitionKey": time.strftime("%m:2F%d:2F%Y", t), "RowKey": row,
+            "ProductId": "contoso.analytics", "OfferDisplayName": rnd.choice(OFFERS),
+            "LeadSource": "AzureMarketplace", "ActionCode": rnd.choice(["INS", "PLT", "TRL"]),
+            "CustomerInfo": json.dumps(info, ensure_ascii=False),
+            "CreatedTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", t)}
+
+
+def main():
+    endpoint, table, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    u = urlparse(endpoint)
+    base = u.path.rstrip("/")
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    status = request(conn, "POST", f"{base}/Tables", json.dumps({"TableName": table}))
+    assert status in (201, 204, 409), status
+    now = int(time.time())
+    threads, errors = 8, []
+
+    def work(part):
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        for k in range(part, n, threads):
+            s = request(c, "POST", f"{base}/{table}",
+                        json.dumps(entity(k, now), ensure_ascii=False).encode())
+            if s != 204:
+                errors.append((k, s))
+                return
+
+    started = time.time()
+    ts = [threading.Thread(target=work, args=(p,)) for p in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    if errors:
+        sys.exit(f"insert failed: {errors[:3]}")
+    print(f"seeded {n} entities in {time.time() - started:.1f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
