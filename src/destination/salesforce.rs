@@ -593,7 +593,14 @@ pub(crate) async fn api_call(
         Ok(r) => r,
         Err(e) => return Rest::Other(format!("cannot build the request: {e}")),
     };
-    let resp = match ctx.net.send(req).await {
+    // A query's batch may hold up to 2,000 records (the API's default), over the 1 MiB a
+    // single answer is allowed; `leads` reads them.
+    let cap = if path.starts_with("query") {
+        crate::net::LIST_CAP
+    } else {
+        crate::net::BODY_CAP
+    };
+    let resp = match ctx.net.send_capped(req, cap).await {
         Ok(r) => r,
         Err(e) => return Rest::Net(e),
     };

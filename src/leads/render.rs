@@ -521,10 +521,17 @@ pub fn summary_lines(s: &Summary) -> Vec<String> {
                 "could not read:".red(),
                 s.reason.as_deref().unwrap_or_default()
             ));
-            lines.push(format!(
-                "next: leadcheck diagnose {} (it names the step that fails)",
-                s.destination
-            ));
+            if !s
+                .reason
+                .as_deref()
+                .unwrap_or_default()
+                .contains("leadcheck diagnose")
+            {
+                lines.push(format!(
+                    "next: leadcheck diagnose {} (it names the step that fails)",
+                    s.destination
+                ));
+            }
             return lines;
         }
         Read::Done => {}

@@ -16,10 +16,6 @@ use serde_json::{Map, Value};
 /// leads took 48 s in pages of 200, 11 s in pages of 1,000; benches/leads.sh).
 pub const PAGE: u32 = 1000;
 
-/// The most of a page's body read: 1,000 entities of up to 8 KiB each. Marketplace leads
-/// take about 500 bytes; the cap only guards against a table of something else.
-pub const PAGE_CAP: usize = 8 * 1024 * 1024;
-
 /// Where the next page starts (the service's continuation headers).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Continuation {
@@ -87,7 +83,7 @@ pub async fn read_page(
     let url = page_url(account, table, since, after).map_err(ReadError::Failed)?;
     let req = signed_request(net, account, Method::GET, url, None).map_err(ReadError::Failed)?;
     let resp = net
-        .send_capped(req, PAGE_CAP)
+        .send_capped(req, crate::net::LIST_CAP)
         .await
         .map_err(|e| ReadError::Failed(e.to_string()))?;
     // The error code: the service's header, else its OData body (both are documented).

@@ -29,6 +29,9 @@ use url::Url;
 
 /// At most this much of a response body is read; the rest is left unread.
 pub const BODY_CAP: usize = 1024 * 1024;
+/// The most read of one page of a list (`leads`): a page holds up to a thousand or two
+/// records of a few hundred bytes each, more than any single answer.
+pub const LIST_CAP: usize = 8 * 1024 * 1024;
 /// How many times a 429 is retried (when Retry-After fits in the deadline).
 pub const MAX_429_RETRIES: u32 = 3;
 
