@@ -488,3 +488,48 @@ fn watch_prints_a_new_lead_once_and_runs_exec_once() {
     assert_eq!(execs[0]["lead"]["id"], "arrived");
     assert_eq!(execs[0]["lead"]["email"], "bo@fabrikam.com");
 }
+
+/// Bad input through argv, in any script: a clear error and exit 2, never a panic.
+#[test]
+fn bad_arguments_are_clear_errors_in_any_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("leadcheck.toml");
+    std::fs::write(
+        &cfg,
+        "[destination.tbl]\ntype = \"azure-table\"\nstorage_account_connection_string = \"UseDevelopmentStorage=true\"\n",
+    )
+    .unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--since", "안녕하세요"],
+            "--since \"안녕하세요\" is neither",
+        ),
+        (&["--since", "７d"], "is neither a number of days"),
+        (&["--since", "2026-02-30"], "no such date"),
+        (&["--since", "‏שבוע‎"], "is neither"),
+        (&["--since", "e\u{301}😀"], "is neither"),
+        (&["안녕하세요"], "no destination named `안녕하세요`"),
+        (&["李雷", "tbl"], "no destination named `李雷`"),
+        (&["--interval", "0", "--watch"], "0 is not in 1..=86400"),
+        (&["--exec", "true"], "--watch"),
+        (&["--count", "--watch"], "cannot be used with"),
+        (&["--format", "xml"], "possible values: human, json, csv"),
+        (&["--timeout", "-5"], "unexpected argument"),
+        (&["--timeout", "0"], "--timeout must be a positive number"),
+    ];
+    for (args, want) in cases {
+        let out = leadcheck()
+            .arg("leads")
+            .arg("-c")
+            .arg(&cfg)
+            .args(*args)
+            .timeout(Duration::from_secs(30))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(want), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
