@@ -172,8 +172,9 @@ impl Logs {
     }
 }
 
-/// Lists (or counts) every destination's leads in config order.
-async fn list_all(
+/// Lists (or counts) every destination's leads in config order, into `app.out` (also what
+/// `demo` shows of the sandbox's leads). One [`Read`] a destination.
+pub async fn list_all(
     config: &Config,
     opts: &Options,
     app: &mut App<'_>,

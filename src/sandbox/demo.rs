@@ -1,12 +1,13 @@
 //! `demo`: the sandbox and diagnose in one process, no account needed. It diagnoses a
 //! healthy HTTPS endpoint, healthy Dynamics, Salesforce and Marketo destinations and broken ones, prints the real
 //! report, and exits 0 when every destination ended as designed (healthy ones passed, each
-//! broken one failed with its own code), else 1 saying which did not.
+//! broken one failed with its own code), else 1 saying which did not. In human form it then
+//! lists the newest of the demo leads the healthy destinations hold, as `leads` does.
 
 use super::{Sandbox, SecretStyle};
 use crate::app::App;
 use crate::cli::DemoArgs;
-use crate::config;
+use crate::config::{self, Config};
 use crate::destination::CreatedList;
 use crate::diagnose::{diagnose_all, Options};
 use crate::exit::{Exit, UserError};
@@ -30,8 +31,13 @@ pub const TOUR: &[&str] = &[
     "salesforce-lc501",
 ];
 
+/// The destinations whose leads the tour lists after the report (human form only), and how
+/// many of the newest of each.
+pub const LEADS: &[&str] = &["dynamics", "salesforce", "marketo"];
+pub const LEADS_SHOWN: usize = 3;
+
 pub fn run(args: DemoArgs, app: &mut App) -> anyhow::Result<Exit> {
-    let sandbox = Sandbox::start(SCENARIOS)?;
+    let sandbox = Sandbox::start_with_leads(SCENARIOS, None, crate::leads::cmd::now_secs())?;
     // Secrets go to private files (read at load, then removed), as a careful config keeps
     // them, so the tour shows no plain-text warning.
     let dir = std::env::temp_dir().join(format!(
@@ -141,6 +147,13 @@ pub fn run(args: DemoArgs, app: &mut App) -> anyhow::Result<Exit> {
         &style,
         app.out,
     )?;
+    if args.format == crate::cli::ReportFormat::Human
+        && show_leads(&config, sandbox.demo_leads().len(), app)?.is_none()
+    {
+        let _ = app.out.flush();
+        writeln!(app.err, "interrupted")?;
+        return Ok(Exit::Interrupted);
+    }
     app.out.flush()?;
     sandbox.shutdown();
 
@@ -155,6 +168,85 @@ pub fn run(args: DemoArgs, app: &mut App) -> anyhow::Result<Exit> {
         }
         Ok(Exit::Findings)
     }
+}
+
+/// Lists the newest [`LEADS_SHOWN`] leads of each of [`LEADS`] as `leadcheck leads` does
+/// (its rendering, through the library), between a title and the hint to go on with
+/// `sandbox` and `leads`. `None` when interrupted. A read that fails shows as it does in
+/// `leads` and does not change the exit code.
+fn show_leads(config: &Config, preloaded: usize, app: &mut App) -> anyhow::Result<Option<()>> {
+    use crate::leads::cmd::{list_all, now_secs, Logs, Options as LeadsOptions};
+    use colored::Colorize;
+    let only = Config {
+        path: None,
+        destinations: config
+            .destinations
+            .iter()
+            .filter(|d| LEADS.contains(&d.name.as_str()))
+            .cloned()
+            .collect(),
+    };
+    colored::control::set_override(app.term.color);
+    let width = crate::term::out_width();
+    let title = format!(
+        "Leads: the sandbox's destinations hold {preloaded} made-up leads of the last {} days; the {LEADS_SHOWN} newest of {}:",
+        super::leads::DAYS,
+        LEADS.join(", ")
+    );
+    writeln!(app.out)?;
+    for line in crate::term::wrap(&title, width, "", "  ") {
+        writeln!(app.out, "{}", line.bold())?;
+    }
+    writeln!(app.out)?;
+    let (log_tx, log_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let log: Option<LogFn> = (app.term.verbosity == crate::term::Verbosity::Verbose).then(|| {
+        Arc::new(move |line: String| {
+            let _ = log_tx.send(line);
+        }) as LogFn
+    });
+    let opts = LeadsOptions {
+        format: crate::cli::LeadsFormat::Human,
+        since: None,
+        now: now_secs(),
+        limit: LEADS_SHOWN,
+        count: false,
+        timeout: Duration::from_secs(5),
+        deadline: Duration::from_secs(30),
+        extra_roots: Vec::new(),
+        log,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut logs = Logs(log_rx);
+    let listed = rt.block_on(async {
+        tokio::select! {
+            biased;
+            _ = tokio::signal::ctrl_c() => Ok(None),
+            r = list_all(&only, &opts, app, &mut logs) => r.map(Some),
+        }
+    });
+    rt.shutdown_background();
+    let listed = match listed {
+        Ok(l) => l,
+        // The output itself failed (a closed pipe): as everywhere.
+        Err(e) if e.downcast_ref::<std::io::Error>().is_some() => return Err(e),
+        Err(e) => {
+            writeln!(
+                app.err,
+                "leadcheck demo: the leads could not be listed: {e}"
+            )?;
+            Some(Vec::new())
+        }
+    };
+    if listed.is_some() {
+        let next = "next: `leadcheck sandbox --write-config sandbox.toml` keeps emulators with these leads running; then `leadcheck leads -c sandbox.toml` lists them all";
+        for line in crate::term::wrap(next, width, "", "  ") {
+            writeln!(app.out, "{line}")?;
+        }
+    }
+    colored::control::unset_override();
+    Ok(listed.map(drop))
 }
 
 /// What a tour destination must end with: `Some(None)` pass, `Some(Some(code))` fail with

@@ -301,13 +301,21 @@ impl Family for DynamicsFamily {
         ];
         let dir = Arc::new(Directory::new(authority.clone(), tenants));
         sb.serve(authority_slot, "entra-id", EntraId { dir: dir.clone() });
+        // The demo leads (when asked for) in the healthy instance, which
+        // `dynamics-office-365` shares, and in the Lead Writer's (whose read is refused).
+        let demo: Vec<Value> = sb
+            .demo_leads()
+            .iter()
+            .enumerate()
+            .map(|(k, l)| l.dynamics_record(&guid(&format!("demo-lead/{k}"))))
+            .collect();
         for (label, slot, behaviour, tenant) in instances {
             let url = slot.url().to_string();
-            sb.serve(
-                slot,
-                &label,
-                Dataverse::new(url, tenant, behaviour, dir.clone()),
-            );
+            let instance = Dataverse::new(url, tenant, behaviour, dir.clone());
+            if label == "dynamics" || label == "dynamics-lead-writer" {
+                instance.preload(demo.iter().cloned());
+            }
+            sb.serve(slot, &label, instance);
         }
 
         // The config entries.
@@ -417,6 +425,11 @@ pub fn preload(instance_url: &str, records: impl IntoIterator<Item = Value>) -> 
             .collect(),
         Err(_) => return 0,
     };
+    store_records(&stores, records)
+}
+
+/// Stores `records` in every one of `stores`, as [`preload`] describes.
+fn store_records(stores: &[Arc<Store>], records: impl IntoIterator<Item = Value>) -> usize {
     if stores.is_empty() {
         return 0;
     }
@@ -431,7 +444,7 @@ pub fn preload(instance_url: &str, records: impl IntoIterator<Item = Value>) -> 
         if !r.get("createdon").is_some_and(Value::is_string) {
             r.insert("createdon".into(), Value::String(now()));
         }
-        for store in &stores {
+        for store in stores {
             if let Ok(mut leads) = store.lock() {
                 leads.insert(id.clone(), r.clone());
             }
@@ -511,6 +524,11 @@ impl Dataverse {
             dir,
             leads,
         }
+    }
+
+    /// Stores `records` as `lead` records of this instance, as [`preload`] does.
+    pub fn preload(&self, records: impl IntoIterator<Item = Value>) -> usize {
+        store_records(std::slice::from_ref(&self.leads), records)
     }
 
     fn challenge(&self, invalid: bool) -> Reply {

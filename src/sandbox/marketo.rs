@@ -664,7 +664,25 @@ impl Family for MarketoFamily {
             let name = entry_name("marketo", code);
             let slot = sb.bind()?;
             let url = slot.url().to_string();
-            sb.serve(slot, &name, Marketo::new(faults));
+            let instance = Marketo::new(faults);
+            // The demo leads (when asked for) in the healthy instance: each a lead that
+            // filled out the marketplace's form when the marketplace sent it.
+            if code.is_none() {
+                for l in sb.demo_leads() {
+                    let fields: Vec<(String, String)> = l
+                        .marketo_fields()
+                        .into_iter()
+                        .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
+                        .collect();
+                    let pairs: Vec<(&str, &str)> = fields
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect();
+                    let id = instance.add_lead(&pairs, l.created);
+                    instance.add_fill(id, instance.form_id, l.created);
+                }
+            }
+            sb.serve(slot, &name, instance);
             let what = code
                 .and_then(|c| SCENARIOS.iter().find(|s| s.code == c))
                 .map_or("a Marketo instance whose form takes the lead", |s| s.what);

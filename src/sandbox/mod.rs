@@ -38,6 +38,7 @@ pub mod demo;
 pub mod dynamics;
 pub mod entra;
 pub mod https;
+pub mod leads;
 pub mod marketo;
 pub mod salesforce;
 
@@ -304,16 +305,25 @@ pub struct Builder {
     served: Vec<(Slot, Arc<dyn Emulator>, String)>,
     entries: Vec<DestinationEntry>,
     journal: Arc<Mutex<Vec<Seen>>>,
+    /// What the healthy emulators that can be read start with (empty unless asked for).
+    leads: Vec<leads::DemoLead>,
 }
 
 impl Builder {
-    fn new(first_port: Option<u16>) -> Builder {
+    fn new(first_port: Option<u16>, leads: Vec<leads::DemoLead>) -> Builder {
         Builder {
             next_port: first_port,
             served: Vec::new(),
             entries: Vec::new(),
             journal: Arc::new(Mutex::new(Vec::new())),
+            leads,
         }
+    }
+
+    /// The leads a family preloads into its healthy emulators that can be read, each in its
+    /// own shape (none unless the sandbox was started with [`Sandbox::start_with_leads`]).
+    pub fn demo_leads(&self) -> &[leads::DemoLead] {
+        &self.leads
     }
 
     /// Reserves a listener on 127.0.0.1: the next port of `--port N, N+1, ...`, else a free
@@ -378,9 +388,30 @@ impl Sandbox {
 
     /// As [`Sandbox::start`], the listeners on `first_port`, `first_port + 1`, ...
     pub fn start_on(codes: &[&str], first_port: Option<u16>) -> Result<SandboxHandle, UserError> {
+        Sandbox::start_inner(codes, first_port, Vec::new())
+    }
+
+    /// As [`Sandbox::start_on`], the healthy emulators that can be read (the `dynamics`
+    /// instance, which `dynamics-office-365` shares, the Lead Writer's, `salesforce` and
+    /// `marketo`) holding [`leads::demo_leads`] as of `now` (Unix seconds). The `sandbox`
+    /// and `demo` commands start this way; [`Sandbox::start`] starts empty, for tests that
+    /// count what diagnose leaves.
+    pub fn start_with_leads(
+        codes: &[&str],
+        first_port: Option<u16>,
+        now: i64,
+    ) -> Result<SandboxHandle, UserError> {
+        Sandbox::start_inner(codes, first_port, leads::demo_leads(now))
+    }
+
+    fn start_inner(
+        codes: &[&str],
+        first_port: Option<u16>,
+        demo_leads: Vec<leads::DemoLead>,
+    ) -> Result<SandboxHandle, UserError> {
         let families = families();
         let wanted = resolve_codes(&families, codes)?;
-        let mut sb = Builder::new(first_port.filter(|p| *p != 0));
+        let mut sb = Builder::new(first_port.filter(|p| *p != 0), demo_leads);
         for family in &families {
             let mine: Vec<&'static str> = family
                 .scenarios()
@@ -475,6 +506,7 @@ fn resolve_codes(
 /// A running sandbox. Dropping it stops the emulators.
 pub struct SandboxHandle {
     entries: Vec<DestinationEntry>,
+    leads: Vec<leads::DemoLead>,
     addrs: Vec<SocketAddr>,
     journal: Arc<Mutex<Vec<Seen>>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -487,6 +519,7 @@ impl SandboxHandle {
             served,
             entries,
             journal,
+            leads,
             ..
         } = sb;
         let addrs = served.iter().map(|(s, _, _)| s.addr).collect();
@@ -523,6 +556,7 @@ impl SandboxHandle {
             .map_err(|e| UserError::new(format!("the sandbox could not start its thread: {e}")))?;
         Ok(SandboxHandle {
             entries,
+            leads,
             addrs,
             journal,
             stop: Some(stop_tx),
@@ -537,6 +571,12 @@ impl SandboxHandle {
 
     pub fn entry(&self, name: &str) -> Option<&DestinationEntry> {
         self.entries.iter().find(|e| e.name == name)
+    }
+
+    /// The demo leads the healthy emulators that can be read started with, newest first
+    /// (empty unless started with [`Sandbox::start_with_leads`]).
+    pub fn demo_leads(&self) -> &[leads::DemoLead] {
+        &self.leads
     }
 
     /// Every listening address, in the order bound.
@@ -796,7 +836,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 pub fn run(args: SandboxArgs, app: &mut App) -> anyhow::Result<Exit> {
     let codes: Vec<&str> = args.scenarios.iter().map(String::as_str).collect();
     let port = (args.port != 0).then_some(args.port);
-    let handle = Sandbox::start_on(&codes, port)?;
+    let handle = Sandbox::start_with_leads(&codes, port, crate::leads::cmd::now_secs())?;
     match &args.write_config {
         Some(path) => {
             // Secrets go to files beside the config (`<name>.secrets/`), so that the
@@ -849,6 +889,18 @@ pub fn run(args: SandboxArgs, app: &mut App) -> anyhow::Result<Exit> {
         "leadcheck sandbox: {} emulators listening on 127.0.0.1 ports {lo}-{hi}, {} destinations; running until interrupted (Ctrl-C)",
         ports.len(),
         handle.entries().len()
+    ))?;
+    let list = match &args.write_config {
+        Some(p) => format!(
+            "`leadcheck leads -c {}` lists them",
+            crate::term::sanitize(&p.display().to_string(), false)
+        ),
+        None => "save the config above as FILE and `leadcheck leads -c FILE` lists them".into(),
+    };
+    app.note(&format!(
+        "leadcheck sandbox: dynamics, salesforce and marketo hold {} demo leads of the last {} days; {list}",
+        handle.demo_leads().len(),
+        leads::DAYS
     ))?;
     let verbose = app.term.verbosity == crate::term::Verbosity::Verbose;
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -596,7 +596,17 @@ impl Family for SalesforceFamily {
             };
             let slot = sb.bind()?;
             let url = slot.url().to_string();
-            sb.serve(slot, &name, Salesforce::new(faults));
+            let org = Salesforce::new(faults);
+            // The demo leads (when asked for) in the healthy org that can be read.
+            if code.is_none() && api {
+                for l in sb.demo_leads() {
+                    let fields = l.salesforce_fields();
+                    let pairs: Vec<(&str, &str)> =
+                        fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                    org.add_lead(&pairs, l.created);
+                }
+            }
+            sb.serve(slot, &name, org);
             let what = code
                 .and_then(|c| SCENARIOS.iter().find(|s| s.code == c))
                 .map_or(
@@ -938,6 +948,32 @@ mod tests {
                 ["totalSize"],
             0
         );
+    }
+
+    #[test]
+    fn a_demo_test_lead_has_the_fields_web_to_lead_gives_the_test_lead() {
+        let leads = crate::sandbox::leads::demo_leads(1_796_000_000);
+        let l = leads.iter().find(|l| l.test).unwrap();
+        let ticks = crate::lead::TICKS_AT_UNIX_EPOCH + l.created as u64 * 10_000_000;
+        let lead = crate::lead::Lead::new(Some(ticks), Some(&l.offer));
+        let mut want: Vec<(String, String)> = lead
+            .salesforce_form(OID)
+            .into_iter()
+            .filter_map(|(k, v)| {
+                FORM_FIELDS
+                    .iter()
+                    .find(|(form, _)| *form == k)
+                    .map(|(_, api)| (api.to_string(), v))
+            })
+            .collect();
+        let mut got: Vec<(String, String)> = l
+            .salesforce_fields()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        want.sort();
+        got.sort();
+        assert_eq!(got, want);
     }
 }
 

@@ -9,6 +9,7 @@ mod fakes;
 mod lead;
 mod leads_dynamics;
 mod leads_saas;
+mod leads_sandbox;
 mod leads_table;
 mod marketo;
 mod salesforce;
