@@ -302,18 +302,40 @@ fn cell(text: &str, width: usize) -> String {
     out
 }
 
+/// A customer's name as it is written: family name first, without a space, for Chinese,
+/// Japanese and Korean names (王伟, 김민준); given name first otherwise.
+pub fn display_name(first: &str, last: &str) -> String {
+    let east_asian = |s: &str| {
+        !s.is_empty()
+            && s.chars().all(|c| {
+                matches!(c,
+                    '\u{1100}'..='\u{11FF}'     // Hangul Jamo
+                    | '\u{3040}'..='\u{30FF}'   // Hiragana, Katakana
+                    | '\u{3400}'..='\u{4DBF}'   // CJK Extension A
+                    | '\u{4E00}'..='\u{9FFF}'   // CJK Unified Ideographs
+                    | '\u{AC00}'..='\u{D7AF}'   // Hangul syllables
+                    | '\u{F900}'..='\u{FAFF}') // CJK compatibility ideographs
+            })
+    };
+    if east_asian(first) && east_asian(last) {
+        format!("{last}{first}")
+    } else {
+        format!("{first} {last}").trim().to_string()
+    }
+}
+
 /// One lead as a line of the human list, columns as `widths`.
 pub fn human_line(l: &Listed, widths: &[usize; 7]) -> String {
     let created = l
         .created
         .map(|t| rfc3339(t)[..16].replace('T', " "))
         .unwrap_or_else(|| "-".into());
-    let name = format!("{} {}", l.first_name, l.last_name);
+    let name = display_name(&l.first_name, &l.last_name);
     let fields = [
         created.as_str(),
         &l.offer,
         &l.action_code,
-        name.trim(),
+        &name,
         &l.company,
         &l.email,
         &l.country,
@@ -384,12 +406,13 @@ impl<'a> Out<'a> {
         self.section = Some(dest.to_string());
         let widths = self.widths;
         let w = self.raw()?;
-        writeln!(
-            w,
-            "{} {}",
-            crate::term::sanitize(dest, false).bold(),
-            kind.dimmed()
-        )?;
+        // The type, unless the name already says it (`--type` names a destination by it).
+        let kind = if dest == kind {
+            String::new()
+        } else {
+            format!(" {}", kind.dimmed())
+        };
+        writeln!(w, "{}{kind}", crate::term::sanitize(dest, false).bold())?;
         if columns {
             let mut head = String::from("  ");
             for ((t, ..), width) in COLUMNS.iter().zip(widths) {
@@ -656,6 +679,19 @@ mod tests {
         // A formula is written as text.
         assert_eq!(&rows[1][0], "'=cmd|' /C calc'!A0");
         assert_eq!(&rows[1][1], "");
+    }
+
+    #[test]
+    fn names_in_their_own_order() {
+        assert_eq!(display_name("민준", "김"), "김민준");
+        assert_eq!(display_name("伟", "王"), "王伟");
+        assert_eq!(display_name("Ana", "Silva"), "Ana Silva");
+        assert_eq!(display_name("Łukasz", ""), "Łukasz");
+        assert_eq!(display_name("", "王"), "王");
+        assert_eq!(
+            display_name("MSFT_TEST_1", "MSFT_TEST_1"),
+            "MSFT_TEST_1 MSFT_TEST_1"
+        );
     }
 
     #[test]
