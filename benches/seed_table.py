@@ -4,6 +4,10 @@ the shape leadcheck's own test lead has (CustomerInfo a JSON string, CreatedTime
 last 90 days, every tenth one a MSFT_TEST_ lead. Used by benches/leads.sh; not run by CI.
 
 Usage: seed_table.py ENDPOINT TABLE N   (ENDPOINT: http://127.0.0.1:PORT/devstoreaccount1)
+       seed_table.py --read ENDPOINT TABLE   reads every entity back, in pages of 1,000
+                                             through the continuation headers, and prints
+                                             the count: the service's own time, the anchor
+                                             leadcheck's read is compared with
 
 Single inserts over several keep-alive connections: no batch format to get wrong, and
 Azurite takes a few thousand a second this way."""
@@ -24,16 +28,37 @@ def sign(method, path, date, ctype):
     return f"SharedKey {ACCOUNT}:{base64.b64encode(mac).decode()}"
 
 
-def request(conn, method, path, body):
+def request(conn, method, path, body, query=""):
     date = formatdate(usegmt=True)
-    ctype = "application/json"
-    conn.request(method, path, body=body, headers={
+    ctype = "application/json" if body is not None else ""
+    conn.request(method, path + query, body=body, headers={
         "x-ms-date": date, "x-ms-version": "2019-02-02", "Content-Type": ctype,
         "Accept": "application/json;odata=nometadata", "Prefer": "return-no-content",
         "Authorization": sign(method, path, date, ctype)})
     r = conn.getresponse()
-    r.read()
+    data = r.read()
+    if query:
+        return r.status, r.getheaders(), data
     return r.status
+
+
+def read_all(endpoint, table):
+    """Counts every entity of the table, page by page, as a plain client does."""
+    from urllib.parse import quote
+    u = urlparse(endpoint)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    path = f"{u.path.rstrip('/')}/{table}()"
+    n, after = 0, ""
+    while True:
+        status, headers, data = request(conn, "GET", path, None, "?$top=1000" + after)
+        assert status == 200, status
+        n += len(json.loads(data)["value"])
+        h = {k.lower(): v for k, v in headers}
+        pk = h.get("x-ms-continuation-nextpartitionkey")
+        rk = h.get("x-ms-continuation-nextrowkey")
+        if not pk:
+            return n
+        after = f"&NextPartitionKey={quote(pk)}&NextRowKey={quote(rk or '')}"
 
 
 def entity(k, now):
@@ -59,6 +84,9 @@ def entity(k, now):
 
 
 def main():
+    if sys.argv[1] == "--read":
+        print(read_all(sys.argv[2], sys.argv[3]))
+        return
     endpoint, table, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     u = urlparse(endpoint)
     base = u.path.rstrip("/")
