@@ -143,7 +143,13 @@ pub fn parse_since(s: &str, now: i64) -> Result<i64, String> {
         return Ok(now - n * 86_400);
     }
     match parse_date(s) {
-        Some(day) => day.ok_or_else(|| format!("--since {s}: no such date")),
+        // A day still to come would list nothing and, worse, say "no lead since", which
+        // reads like a broken destination; say the date is wrong instead.
+        Some(Some(start)) if start > now => Err(format!(
+            "--since {s} is in the future (today is {})",
+            day(now)
+        )),
+        Some(start) => start.ok_or_else(|| format!("--since {s}: no such date")),
         None => Err(bad()),
     }
 }
@@ -208,6 +214,11 @@ mod tests {
             parse_since("2026-11-01", now),
             Ok(days_from_civil(2026, 11, 1).unwrap())
         );
+        // Today is a period that has begun; tomorrow is refused.
+        assert!(parse_since("2026-12-07", now).is_ok());
+        assert!(parse_since("2026-12-08", now)
+            .unwrap_err()
+            .contains("in the future (today is 2026-12-07)"));
         for bad in [
             "7",
             "d",
@@ -217,6 +228,7 @@ mod tests {
             "2026-+1-01",
             "一周",
             "７d",
+            "2026-12-08",
         ] {
             let e = parse_since(bad, now).unwrap_err();
             assert!(e.starts_with("--since"), "{e}");
