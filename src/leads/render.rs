@@ -236,7 +236,7 @@ fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -354,7 +354,7 @@ pub fn human_line(l: &Listed, widths: &[usize; 7]) -> String {
 /// Where [`Out`] writes: the stream itself, or a CSV writer around it.
 enum Sink<'a> {
     Raw(&'a mut (dyn Write + Send)),
-    Csv(CsvOut<&'a mut (dyn Write + Send)>),
+    Csv(Box<CsvOut<&'a mut (dyn Write + Send)>>),
 }
 
 /// Writes leads and summaries in one of the formats.
@@ -376,7 +376,7 @@ impl<'a> Out<'a> {
         w: &'a mut (dyn Write + Send),
     ) -> io::Result<Out<'a>> {
         let sink = if format == LeadsFormat::Csv && !count {
-            Sink::Csv(CsvOut::new(w)?)
+            Sink::Csv(Box::new(CsvOut::new(w)?))
         } else {
             if format == LeadsFormat::Csv {
                 w.write_all(b"destination,day,leads\r\n")?;
