@@ -273,17 +273,31 @@ pub(crate) async fn read_into(
     net: &Net,
     logs: &mut Logs,
     err: &mut dyn Write,
+    each: impl FnMut(Listed) -> std::io::Result<()>,
+) -> std::io::Result<Outcome> {
+    match source::open(dest, since) {
+        Ok(mut reader) => {
+            read_with(&mut *reader, dest, since, by_created, net, logs, err, each).await
+        }
+        Err(e) => Ok(Outcome {
+            what: None,
+            error: Some(e),
+        }),
+    }
+}
+
+/// [`read_into`] with a reader already open (and rewound to `since`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn read_with(
+    reader: &mut dyn source::Reader,
+    dest: &config::Destination,
+    since: Option<i64>,
+    by_created: bool,
+    net: &Net,
+    logs: &mut Logs,
+    err: &mut dyn Write,
     mut each: impl FnMut(Listed) -> std::io::Result<()>,
 ) -> std::io::Result<Outcome> {
-    let mut reader = match source::open(dest, since) {
-        Ok(r) => r,
-        Err(e) => {
-            return Ok(Outcome {
-                what: None,
-                error: Some(e),
-            })
-        }
-    };
     let what = Some(reader.what());
     if net.verbose() {
         let _ = writeln!(

@@ -155,7 +155,14 @@ pub struct DynamicsReader {
     /// The instance's origin (validated when opened).
     instance: Url,
     state: State,
+    /// The last sign-in's token and when it was taken, kept across [`Reader::rewind`].
+    signed: Option<(Secret, std::time::Instant)>,
 }
+
+/// How long a sign-in is used again. Entra's access tokens live 60 to 90 minutes; half an
+/// hour leaves room for a clock or a policy that shortens them, and a token refused before
+/// then is replaced once (see `next_page`).
+const REUSE: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 enum State {
     /// Not signed in yet.
@@ -192,6 +199,7 @@ pub fn open(
         since,
         instance,
         state: State::Start,
+        signed: None,
     })
 }
 
@@ -269,6 +277,14 @@ impl DynamicsReader {
             "{what} ({code}){evidence}; run leadcheck diagnose {}",
             crate::term::sanitize(&self.name, false)
         )))
+    }
+
+    /// Signs in and keeps the token for the next [`Reader::rewind`].
+    async fn fresh_token(&mut self, net: &Net) -> Result<Secret, ReadError> {
+        self.signed = None;
+        let token = self.sign_in(net).await?;
+        self.signed = Some((token.clone(), std::time::Instant::now()));
+        Ok(token)
     }
 
     /// Who must be given the right to read: an application user (azure-ad) or the user.
@@ -406,24 +422,41 @@ impl Reader for DynamicsReader {
         net: &'a Net,
     ) -> BoxFuture<'a, Result<Option<Vec<Listed>>, ReadError>> {
         Box::pin(async move {
-            let (token, url) = match std::mem::replace(&mut self.state, State::Done) {
+            let (token, url, reused) = match std::mem::replace(&mut self.state, State::Done) {
                 State::Done => return Ok(None),
-                State::Next { token, next } => (token, next),
+                State::Next { token, next } => (token, next, false),
                 State::Start => {
-                    let token = self.sign_in(net).await?;
                     let url = first_page_url(&self.instance, self.since).ok_or_else(|| {
                         ReadError::Failed("cannot build the URL of the lead query".into())
                     })?;
-                    (token, url)
+                    match self.signed.take().filter(|(_, at)| at.elapsed() < REUSE) {
+                        Some((token, at)) => {
+                            self.signed = Some((token.clone(), at));
+                            (token, url, true)
+                        }
+                        None => (self.fresh_token(net).await?, url, false),
+                    }
                 }
             };
-            let resp = self.page(net, &token, url).await?;
+            let mut resp = self.page(net, &token, url.clone()).await?;
+            let mut token = token;
+            // A kept token the instance no longer takes (revoked, or a shorter lifetime):
+            // sign in again once rather than fail the poll.
+            if reused && resp.status.as_u16() == 401 {
+                token = self.fresh_token(net).await?;
+                resp = self.page(net, &token, url).await?;
+            }
             let (leads, next) = self.judge(&resp)?;
             if let Some(next) = next {
                 self.state = State::Next { token, next };
             }
             Ok(Some(leads))
         })
+    }
+
+    fn rewind(&mut self, since: Option<i64>) {
+        self.since = since;
+        self.state = State::Start;
     }
 }
 
@@ -542,6 +575,7 @@ mod tests {
             since: None,
             instance: Url::parse(instance).unwrap(),
             state: State::Done,
+            signed: None,
         }
     }
 

@@ -399,6 +399,13 @@ impl Reader for MarketoReader {
             ))
         })
     }
+
+    /// The access token is kept: `call` fetches a new one when Marketo calls it expired.
+    fn rewind(&mut self, since: Option<i64>) {
+        self.since = since;
+        self.page = None;
+        self.done = false;
+    }
 }
 
 #[cfg(test)]

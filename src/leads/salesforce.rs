@@ -342,6 +342,12 @@ impl Reader for SalesforceReader {
             Ok(Some(leads))
         })
     }
+
+    fn rewind(&mut self, since: Option<i64>) {
+        self.soql = soql(since);
+        self.next = None;
+        self.done = false;
+    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,9 @@ pub trait Reader: Send {
         &'a mut self,
         net: &'a Net,
     ) -> BoxFuture<'a, Result<Option<Vec<Listed>>, ReadError>>;
+    /// Starts over at the first page of the leads since `since`, keeping a sign-in that is
+    /// still good: `--watch` polls with one reader, not one sign-in a poll.
+    fn rewind(&mut self, since: Option<i64>);
 }
 
 /// The reader of `dest`'s leads since `since` (Unix seconds; `None`: all). A destination
@@ -115,5 +118,11 @@ impl Reader for TableReader {
             self.done = self.next.is_none();
             Ok(Some(page.leads))
         })
+    }
+
+    fn rewind(&mut self, since: Option<i64>) {
+        self.since = since;
+        self.next = None;
+        self.done = false;
     }
 }

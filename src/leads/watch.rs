@@ -7,7 +7,7 @@
 
 use super::cmd::{now_secs, scrub, Logs, Options, Read};
 use super::render::Out;
-use super::source::ReadError;
+use super::source::{self, ReadError, Reader};
 use super::Listed;
 use crate::app::App;
 use crate::config::{self, Config};
@@ -35,6 +35,9 @@ struct State {
     last_ok: Option<i64>,
     failures: u32,
     skipped: bool,
+    /// The reader of the last successful poll, rewound for the next one so that its
+    /// sign-in is used again; dropped after a failure, so that a retry starts afresh.
+    reader: Option<Box<dyn Reader>>,
 }
 
 /// Polls until Ctrl-C (`Ok(None)`), or until every destination is skipped.
@@ -126,18 +129,42 @@ async fn poll(
         None => (opts.since.unwrap_or(started - OVERLAP), true),
     };
     let mut returned = Vec::new();
-    let res = match opts.net() {
-        Ok(net) => {
-            // Everything the service returns is remembered, also what is not announced.
-            super::cmd::read_into(dest, Some(since), false, &net, logs, err, |lead| {
-                returned.push(lead);
-                Ok(())
-            })
-            .await?
+    let reader = match state.reader.take() {
+        Some(mut r) => {
+            r.rewind(Some(since));
+            Ok(r)
         }
-        Err(e) => super::cmd::Outcome {
+        None => source::open(dest, Some(since)),
+    };
+    let res = match (opts.net(), reader) {
+        (Ok(net), Ok(mut reader)) => {
+            // Everything the service returns is remembered, also what is not announced.
+            let res = super::cmd::read_with(
+                &mut *reader,
+                dest,
+                Some(since),
+                false,
+                &net,
+                logs,
+                err,
+                |lead| {
+                    returned.push(lead);
+                    Ok(())
+                },
+            )
+            .await?;
+            if res.error.is_none() {
+                state.reader = Some(reader);
+            }
+            res
+        }
+        (Err(e), _) => super::cmd::Outcome {
             what: None,
             error: Some(ReadError::Failed(e)),
+        },
+        (_, Err(e)) => super::cmd::Outcome {
+            what: None,
+            error: Some(e),
         },
     };
     match res.error {

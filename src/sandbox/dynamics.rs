@@ -408,8 +408,10 @@ impl Family for DynamicsFamily {
 /// The `lead` records of one instance, by lower-case `leadid`.
 type Store = Mutex<BTreeMap<String, Map<String, Value>>>;
 
-/// Every live instance's store, by its URL: what [`preload`] fills.
-static STORES: Mutex<Vec<(String, Weak<Store>)>> = Mutex::new(Vec::new());
+/// Every live instance's store and directory, by its URL: what [`preload`] fills and
+/// [`revoke_tokens`] empties.
+#[allow(clippy::type_complexity)]
+static STORES: Mutex<Vec<(String, Weak<Store>, Weak<Directory>)>> = Mutex::new(Vec::new());
 
 /// Stores `records` as `lead` records in the running instance(s) at `instance_url` (a test
 /// hook: a sandbox's `instance_url` field), as if they had been created there. A record
@@ -420,12 +422,29 @@ pub fn preload(instance_url: &str, records: impl IntoIterator<Item = Value>) -> 
     let stores: Vec<Arc<Store>> = match STORES.lock() {
         Ok(s) => s
             .iter()
-            .filter(|(u, _)| u == url)
-            .filter_map(|(_, w)| w.upgrade())
+            .filter(|(u, ..)| u == url)
+            .filter_map(|(_, w, _)| w.upgrade())
             .collect(),
         Err(_) => return 0,
     };
     store_records(&stores, records)
+}
+
+/// Revokes every access token the Entra ID emulator of the instance at `instance_url` has
+/// issued (a test hook, as when an administrator revokes the app's sessions): the next call
+/// with one of them is answered with the 401 challenge. Returns whether such an instance runs.
+pub fn revoke_tokens(instance_url: &str) -> bool {
+    let url = instance_url.trim_end_matches('/');
+    let dirs: Vec<Arc<Directory>> = match STORES.lock() {
+        Ok(s) => s
+            .iter()
+            .filter(|(u, ..)| u == url)
+            .filter_map(|(.., d)| d.upgrade())
+            .collect(),
+        Err(_) => return false,
+    };
+    dirs.iter().for_each(|d| d.revoke_all());
+    !dirs.is_empty()
 }
 
 /// Stores `records` in every one of `stores`, as [`preload`] describes.
@@ -511,10 +530,11 @@ impl Dataverse {
     ) -> Dataverse {
         let leads = Arc::new(Mutex::new(BTreeMap::new()));
         if let Ok(mut stores) = STORES.lock() {
-            stores.retain(|(_, w)| w.strong_count() > 0);
+            stores.retain(|(_, w, _)| w.strong_count() > 0);
             stores.push((
                 url.trim_end_matches('/').to_string(),
                 Arc::downgrade(&leads),
+                Arc::downgrade(&dir),
             ));
         }
         Dataverse {

@@ -90,6 +90,13 @@ impl Directory {
         self.tokens.lock().ok()?.get(bearer).cloned()
     }
 
+    /// Forgets every token issued so far: each is then refused as unknown.
+    pub fn revoke_all(&self) {
+        if let Ok(mut t) = self.tokens.lock() {
+            t.clear();
+        }
+    }
+
     fn issue(&self, token: Token) -> String {
         use base64::Engine;
         let b64 =

@@ -643,3 +643,106 @@ fn the_emulator_pages_filters_and_refuses_as_odata_does() {
         "Principal user is missing prvReadLead privilege."
     );
 }
+
+/// `--watch` keeps its sign-in: four polls, one token request, and the lead that arrives
+/// between two polls is printed once; a kept token that is revoked is replaced without a
+/// failed poll.
+#[test]
+fn watch_signs_in_once_and_prints_a_new_lead_once() {
+    use crate::leads_table::{collect, wait_for};
+    use std::process::{Command, Stdio};
+    let (sb, _, now) = loaded(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&sb, dir.path(), &["dynamics"]);
+    let tokens = |sb: &SandboxHandle| {
+        sb.journal()
+            .iter()
+            .filter(|s| s.method == "POST" && s.path.ends_with("/oauth2/v2.0/token"))
+            .count()
+    };
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("leadcheck"))
+        .args(["leads", "dynamics", "--watch", "--interval", "1", "--json"])
+        .arg("-c")
+        .arg(&cfg)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = collect(child.stdout.take().unwrap());
+    let stderr = collect(child.stderr.take().unwrap());
+    wait_for("the first poll", Duration::from_secs(60), || {
+        list_queries(&sb) >= 1
+    });
+    let url = sb
+        .entry("dynamics")
+        .and_then(|e| e.get("instance_url"))
+        .unwrap();
+    let arrived = "00000000-0000-4000-a000-000000000001";
+    assert_eq!(
+        leadcheck::sandbox::dynamics::preload(
+            url,
+            [json!({
+                "leadid": arrived,
+                "createdon": rfc3339(now),
+                "subject": "AzureMarketplace-Create|contoso.analytics",
+                "firstname": "민준",
+                "lastname": "김",
+                "emailaddress1": "minjun@contoso.kr",
+                "leadsourcecode": 8,
+            })]
+        ),
+        1
+    );
+    let polls = |sb: &SandboxHandle| {
+        // A poll reads the first page, then the pages of the overlap it asks for again.
+        sb.journal()
+            .iter()
+            .filter(|s| s.method == "GET" && s.path == LIST_PATH && s.status == Some(200))
+            .count()
+    };
+    let before = polls(&sb);
+    wait_for("three more polls", Duration::from_secs(60), || {
+        polls(&sb) >= before + 3 && stdout.lock().unwrap().contains(arrived)
+    });
+    assert_eq!(tokens(&sb), 1, "one sign-in for every poll");
+    // The kept token revoked: the next poll signs in again, once, and does not fail.
+    assert!(leadcheck::sandbox::dynamics::revoke_tokens(url));
+    let before = polls(&sb);
+    wait_for(
+        "two polls after the revocation",
+        Duration::from_secs(60),
+        || polls(&sb) >= before + 2,
+    );
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let (out, err) = (
+        stdout.lock().unwrap().clone(),
+        stderr.lock().unwrap().clone(),
+    );
+    assert_eq!(status.code(), Some(130), "{out}\n{err}");
+    assert_eq!(
+        tokens(&sb),
+        2,
+        "a second sign-in after the revocation\n{err}"
+    );
+    assert!(!err.contains("failed"), "{err}");
+    let (leads, _) = lines(&out);
+    let ids: Vec<&str> = leads.iter().map(|l| l["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [arrived], "{out}\n{err}");
+    assert_eq!(
+        (
+            leads[0]["last_name"].as_str(),
+            leads[0]["first_name"].as_str()
+        ),
+        (Some("김"), Some("민준"))
+    );
+    for s in secrets(&sb) {
+        assert!(!out.contains(&s) && !err.contains(&s));
+    }
+    assert!(!out.contains("eyJ") && !err.contains("eyJ"), "{err}");
+}

@@ -363,7 +363,7 @@ fn skips_failures_and_lc601() {
 }
 
 /// A reader of a child's stream, kept as it grows.
-fn collect(mut from: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+pub(crate) fn collect(mut from: impl Read + Send + 'static) -> Arc<Mutex<String>> {
     let text = Arc::new(Mutex::new(String::new()));
     let t = text.clone();
     std::thread::spawn(move || {
@@ -380,7 +380,7 @@ fn collect(mut from: impl Read + Send + 'static) -> Arc<Mutex<String>> {
     text
 }
 
-fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
+pub(crate) fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
     let started = Instant::now();
     while !ok() {
         assert!(started.elapsed() < limit, "waited {limit:?} for {what}");
