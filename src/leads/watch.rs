@@ -3,7 +3,7 @@
 //! Each poll asks for the leads the service wrote since the previous successful poll began,
 //! less [`OVERLAP`] (the service's clock and ours may differ, and a lead written while a poll
 //! ran must not fall between two). A lead is new when the previous poll did not return it:
-//! the windows overlap, so the ids of the last poll are all there is to remember.
+//! the windows overlap, so the leads of the last poll are all there is to remember.
 
 use super::cmd::{now_secs, scrub, Logs, Options, Read};
 use super::render::Out;
@@ -29,8 +29,9 @@ pub struct Watch {
 /// What is remembered of one destination between polls.
 #[derive(Default)]
 struct State {
-    /// The ids the last successful poll returned.
-    seen: HashSet<String>,
+    /// The leads the last successful poll returned, by id and time: a Marketo lead that
+    /// fills out the form twice is listed twice (one row a form fill, same id).
+    seen: HashSet<(String, Option<i64>)>,
     /// When the last successful poll started; `None` before the first one.
     last_ok: Option<i64>,
     failures: u32,
@@ -209,7 +210,7 @@ async fn poll(
     // Oldest first: the order they arrived in.
     returned.sort_by_key(|l| (l.created, l.id.clone()));
     for lead in &returned {
-        if announce(lead) && !state.seen.contains(&lead.id) {
+        if announce(lead) && !state.seen.contains(&(lead.id.clone(), lead.created)) {
             out.lead(&dest.name, dest.kind(), lead)?;
             out.flush()?;
             if let Some(cmd) = &watch.exec {
@@ -217,7 +218,7 @@ async fn poll(
             }
         }
     }
-    state.seen = returned.into_iter().map(|l| l.id).collect();
+    state.seen = returned.into_iter().map(|l| (l.id, l.created)).collect();
     state.last_ok = Some(started);
     Ok(())
 }

@@ -620,3 +620,101 @@ fn what_diagnose_sends_is_what_leads_lists() {
         assert_eq!(l[0]["offer"], leadcheck::config::model::DEFAULT_OFFER_TITLE);
     }
 }
+
+/// `--watch` on Marketo: a lead that fills out the marketplace form again is a new lead
+/// (one row a form fill), announced once, with one access token for every poll.
+#[test]
+fn marketo_watch_announces_a_second_fill_of_the_same_lead() {
+    use crate::leads_table::{collect, wait_for};
+    use std::process::{Command, Stdio};
+    let now = now();
+    let inst = Arc::new(mk::Marketo::new(mk::Faults::default()));
+    let ana = inst.add_lead(
+        &[
+            ("firstName", "Ana"),
+            ("lastName", "Silva"),
+            ("email", "ana@contoso.pt"),
+            ("leadSource", "AzureMarketplace-INS|contoso.analytics"),
+        ],
+        now - 86_400,
+    );
+    inst.add_fill(ana, mk::FORM_ID, now - 60);
+    let srv = served(inst.clone());
+    let env = write_config(&marketo_entry("mkto", srv.addr, "LC_MK_SECRET"));
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("leadcheck"))
+        .args([
+            "leads",
+            "mkto",
+            "--watch",
+            "--interval",
+            "1",
+            "--json",
+            "-v",
+        ])
+        .arg("-c")
+        .arg(&env.cfg)
+        .env("LC_MK_SECRET", mk::CLIENT_SECRET)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = collect(child.stdout.take().unwrap());
+    let stderr = collect(child.stderr.take().unwrap());
+    // `-v` states the query at the start of each poll: two of them, one poll done.
+    let polls = || stderr.lock().unwrap().matches("mkto: GET ").count();
+    wait_for("the first poll", Duration::from_secs(60), || polls() >= 2);
+    // Ana fills out the form again (another offer), and a new customer for the first time.
+    inst.add_fill(ana, mk::FORM_ID, now);
+    let wei = inst.add_lead(
+        &[
+            ("firstName", "伟"),
+            ("lastName", "王"),
+            ("email", "wei@fabrikam.cn"),
+            ("leadSource", "AppSource (SPZA)-PLT|fabrikam.crm"),
+        ],
+        now,
+    );
+    inst.add_fill(wei, mk::FORM_ID, now + 1);
+    wait_for("both fills", Duration::from_secs(60), || {
+        stdout.lock().unwrap().contains("wei@fabrikam.cn")
+    });
+    let seen = polls();
+    wait_for("three more polls", Duration::from_secs(60), || {
+        polls() >= seen + 3
+    });
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let (out, err) = (
+        stdout.lock().unwrap().clone(),
+        stderr.lock().unwrap().clone(),
+    );
+    assert_eq!(status.code(), Some(130), "{out}\n{err}");
+    let (leads, _) = lines(&out);
+    let got: Vec<(&str, i64)> = leads
+        .iter()
+        .map(|l| (l["email"].as_str().unwrap(), created(l)))
+        .collect();
+    assert_eq!(
+        got,
+        [("ana@contoso.pt", now), ("wei@fabrikam.cn", now + 1)],
+        "{out}\n{err}"
+    );
+    assert_eq!(
+        inst.token_queries().len(),
+        1,
+        "one token for every poll\n{err}"
+    );
+    for s in inst
+        .tokens()
+        .iter()
+        .map(String::as_str)
+        .chain([mk::CLIENT_SECRET])
+    {
+        assert!(!out.contains(s) && !err.contains(s), "{err}");
+    }
+}
