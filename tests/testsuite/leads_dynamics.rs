@@ -649,8 +649,7 @@ fn the_emulator_pages_filters_and_refuses_as_odata_does() {
 /// failed poll.
 #[test]
 fn watch_signs_in_once_and_prints_a_new_lead_once() {
-    use crate::leads_table::{collect, wait_for};
-    use std::process::{Command, Stdio};
+    use crate::leads_table::{wait_for, Watching};
     let (sb, _, now) = loaded(&[]);
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(&sb, dir.path(), &["dynamics"]);
@@ -660,18 +659,13 @@ fn watch_signs_in_once_and_prints_a_new_lead_once() {
             .filter(|s| s.method == "POST" && s.path.ends_with("/oauth2/v2.0/token"))
             .count()
     };
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("leadcheck"))
-        .args(["leads", "dynamics", "--watch", "--interval", "1", "--json"])
-        .arg("-c")
-        .arg(&cfg)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = collect(child.stdout.take().unwrap());
-    let stderr = collect(child.stderr.take().unwrap());
+    let w = Watching::start(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("leadcheck"))
+            .args(["leads", "dynamics", "--watch", "--interval", "1", "--json"])
+            .arg("-c")
+            .arg(&cfg)
+            .env("NO_COLOR", "1"),
+    );
     wait_for("the first poll", Duration::from_secs(60), || {
         list_queries(&sb) >= 1
     });
@@ -704,7 +698,7 @@ fn watch_signs_in_once_and_prints_a_new_lead_once() {
     };
     let before = polls(&sb);
     wait_for("three more polls", Duration::from_secs(60), || {
-        polls(&sb) >= before + 3 && stdout.lock().unwrap().contains(arrived)
+        polls(&sb) >= before + 3 && w.stdout().contains(arrived)
     });
     assert_eq!(tokens(&sb), 1, "one sign-in for every poll");
     // The kept token revoked: the next poll signs in again, once, and does not fail.
@@ -715,16 +709,8 @@ fn watch_signs_in_once_and_prints_a_new_lead_once() {
         Duration::from_secs(60),
         || polls(&sb) >= before + 2,
     );
-    let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
-    let status = child.wait().unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    let (out, err) = (
-        stdout.lock().unwrap().clone(),
-        stderr.lock().unwrap().clone(),
-    );
-    assert_eq!(status.code(), Some(130), "{out}\n{err}");
+    let (code, out, err) = w.interrupt();
+    assert_eq!(code, Some(130), "{out}\n{err}");
     assert_eq!(
         tokens(&sb),
         2,

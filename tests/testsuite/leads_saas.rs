@@ -625,8 +625,7 @@ fn what_diagnose_sends_is_what_leads_lists() {
 /// (one row a form fill), announced once, with one access token for every poll.
 #[test]
 fn marketo_watch_announces_a_second_fill_of_the_same_lead() {
-    use crate::leads_table::{collect, wait_for};
-    use std::process::{Command, Stdio};
+    use crate::leads_table::{wait_for, Watching};
     let now = now();
     let inst = Arc::new(mk::Marketo::new(mk::Faults::default()));
     let ana = inst.add_lead(
@@ -641,29 +640,24 @@ fn marketo_watch_announces_a_second_fill_of_the_same_lead() {
     inst.add_fill(ana, mk::FORM_ID, now - 60);
     let srv = served(inst.clone());
     let env = write_config(&marketo_entry("mkto", srv.addr, "LC_MK_SECRET"));
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("leadcheck"))
-        .args([
-            "leads",
-            "mkto",
-            "--watch",
-            "--interval",
-            "1",
-            "--json",
-            "-v",
-        ])
-        .arg("-c")
-        .arg(&env.cfg)
-        .env("LC_MK_SECRET", mk::CLIENT_SECRET)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = collect(child.stdout.take().unwrap());
-    let stderr = collect(child.stderr.take().unwrap());
+    let w = Watching::start(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("leadcheck"))
+            .args([
+                "leads",
+                "mkto",
+                "--watch",
+                "--interval",
+                "1",
+                "--json",
+                "-v",
+            ])
+            .arg("-c")
+            .arg(&env.cfg)
+            .env("LC_MK_SECRET", mk::CLIENT_SECRET)
+            .env("NO_COLOR", "1"),
+    );
     // `-v` states the query at the start of each poll: two of them, one poll done.
-    let polls = || stderr.lock().unwrap().matches("mkto: GET ").count();
+    let polls = || w.stderr().matches("mkto: GET ").count();
     wait_for("the first poll", Duration::from_secs(60), || polls() >= 2);
     // Ana fills out the form again (another offer), and a new customer for the first time.
     inst.add_fill(ana, mk::FORM_ID, now);
@@ -678,22 +672,14 @@ fn marketo_watch_announces_a_second_fill_of_the_same_lead() {
     );
     inst.add_fill(wei, mk::FORM_ID, now + 1);
     wait_for("both fills", Duration::from_secs(60), || {
-        stdout.lock().unwrap().contains("wei@fabrikam.cn")
+        w.stdout().contains("wei@fabrikam.cn")
     });
     let seen = polls();
     wait_for("three more polls", Duration::from_secs(60), || {
         polls() >= seen + 3
     });
-    let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
-    let status = child.wait().unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    let (out, err) = (
-        stdout.lock().unwrap().clone(),
-        stderr.lock().unwrap().clone(),
-    );
-    assert_eq!(status.code(), Some(130), "{out}\n{err}");
+    let (code, out, err) = w.interrupt();
+    assert_eq!(code, Some(130), "{out}\n{err}");
     let (leads, _) = lines(&out);
     let got: Vec<(&str, i64)> = leads
         .iter()

@@ -8,8 +8,9 @@ use crate::support::leadcheck;
 use leadcheck::leads::{day, parse_time, rfc3339};
 use serde_json::{json, Value};
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 const OFFERS: [&str; 3] = ["Contoso Analytics", "Fabrikam CRM", "Northwind BI"];
@@ -363,10 +364,10 @@ fn skips_failures_and_lc601() {
 }
 
 /// A reader of a child's stream, kept as it grows.
-pub(crate) fn collect(mut from: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+fn collect(mut from: impl Read + Send + 'static) -> (Arc<Mutex<String>>, JoinHandle<()>) {
     let text = Arc::new(Mutex::new(String::new()));
     let t = text.clone();
-    std::thread::spawn(move || {
+    let reading = std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
         while let Ok(n) = from.read(&mut buf) {
             if n == 0 {
@@ -377,7 +378,72 @@ pub(crate) fn collect(mut from: impl Read + Send + 'static) -> Arc<Mutex<String>
                 .push_str(&String::from_utf8_lossy(&buf[..n]));
         }
     });
-    text
+    (text, reading)
+}
+
+/// A running `leads --watch`, its two streams read as they grow.
+pub(crate) struct Watching {
+    child: Child,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+    readers: [JoinHandle<()>; 2],
+}
+
+impl Watching {
+    /// Starts `cmd` (a `leadcheck leads --watch`) with piped output and no stdin.
+    pub(crate) fn start(cmd: &mut Command) -> Watching {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (stdout, a) = collect(child.stdout.take().unwrap());
+        let (stderr, b) = collect(child.stderr.take().unwrap());
+        Watching {
+            child,
+            stdout,
+            stderr,
+            readers: [a, b],
+        }
+    }
+
+    pub(crate) fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    pub(crate) fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Ctrl-C (SIGINT), then the exit code and all of both streams.
+    pub(crate) fn interrupt(mut self) -> (Option<i32>, String, String) {
+        let sent = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(sent);
+        let started = Instant::now();
+        let status = loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                break st;
+            }
+            if started.elapsed() > Duration::from_secs(20) {
+                let _ = self.child.kill();
+                panic!("Ctrl-C did not end the watch:\n{}", self.stderr());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        // The streams end with the process (an --exec child may hold them a little longer).
+        let started = Instant::now();
+        while !self.readers.iter().all(JoinHandle::is_finished)
+            && started.elapsed() < Duration::from_secs(5)
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        (status.code(), self.stdout(), self.stderr())
+    }
 }
 
 pub(crate) fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
@@ -421,16 +487,11 @@ fn watch_prints_a_new_lead_once_and_runs_exec_once() {
     .arg("--exec")
     .arg(format!("cat >> '{}'", got.display()))
     .env("LC_TABLE_CS", az.connection_string(DEV_KEY))
-    .env("NO_COLOR", "1")
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let stdout = collect(child.stdout.take().unwrap());
-    let stderr = collect(child.stderr.take().unwrap());
+    .env("NO_COLOR", "1");
+    let w = Watching::start(&mut cmd);
     // The first poll has been answered: what is there now is not new.
     wait_for("the first poll", Duration::from_secs(30), || {
-        stderr.lock().unwrap().contains("< 200")
+        w.stderr().contains("< 200")
     });
     insert(
         &az,
@@ -447,33 +508,12 @@ fn watch_prints_a_new_lead_once_and_runs_exec_once() {
     });
     // Three more polls, which must not announce it again.
     let polls = |s: &str| s.matches("< 200").count();
-    let seen = polls(&stderr.lock().unwrap());
+    let seen = polls(&w.stderr());
     wait_for("three more polls", Duration::from_secs(30), || {
-        polls(&stderr.lock().unwrap()) >= seen + 3
+        polls(&w.stderr()) >= seen + 3
     });
-    let ok = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
-    let started = Instant::now();
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        if started.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            panic!("Ctrl-C did not end the watch");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    std::thread::sleep(Duration::from_millis(200));
-    let (out, err) = (
-        stdout.lock().unwrap().clone(),
-        stderr.lock().unwrap().clone(),
-    );
-    assert_eq!(status.code(), Some(130), "{out}\n{err}");
+    let (code, out, err) = w.interrupt();
+    assert_eq!(code, Some(130), "{out}\n{err}");
     assert!(!out.contains(DEV_KEY) && !err.contains(DEV_KEY));
     let (leads, _) = lines(&out);
     let ids: Vec<&str> = leads.iter().map(|l| l["id"].as_str().unwrap()).collect();
