@@ -4,6 +4,7 @@
 //! Writer's refused read as a skip, sign-in failures with their code, `-v` with the OData
 //! query, and no secret or token in any output.
 
+use crate::leads_support::{created, lines, now};
 use crate::support::leadcheck;
 use leadcheck::leads::{parse_time, rfc3339};
 use leadcheck::sandbox::{FieldValue, Sandbox, SandboxHandle, SecretStyle};
@@ -11,13 +12,6 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 const LIST_PATH: &str = "/api/data/v9.2/leads";
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
 
 /// One expected lead: (leadid, created, test).
 type Expect = (String, i64, bool);
@@ -152,19 +146,6 @@ fn run(sb: &SandboxHandle, cfg: &std::path::Path, args: &[&str]) -> Run {
     );
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     r
-}
-
-/// JSON Lines: (leads, summaries).
-fn lines(stdout: &str) -> (Vec<Value>, Vec<Value>) {
-    let all: Vec<Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
-    all.into_iter().partition(|v| v.get("summary").is_none())
-}
-
-fn created(v: &Value) -> i64 {
-    parse_time(v["created"].as_str().unwrap()).unwrap()
 }
 
 /// How many lead list queries the instance has answered so far.
@@ -649,7 +630,7 @@ fn the_emulator_pages_filters_and_refuses_as_odata_does() {
 /// failed poll.
 #[test]
 fn watch_signs_in_once_and_prints_a_new_lead_once() {
-    use crate::leads_table::{wait_for, Watching};
+    use crate::leads_support::{wait_for, Watching};
     let (sb, _, now) = loaded(&[]);
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(&sb, dir.path(), &["dynamics"]);

@@ -4,10 +4,11 @@
 //! The list newest first, the period, more than one page, JSON Lines, CSV read back, counts,
 //! refused reads as skips, `-v` with the query, and no secret in any output.
 
+use crate::leads_support::{created, lines, now};
 use crate::salesforce::serve;
 use crate::support::leadcheck;
 use leadcheck::lead::{Lead, TICKS_AT_UNIX_EPOCH};
-use leadcheck::leads::{day, parse_time, rfc3339};
+use leadcheck::leads::{day, rfc3339};
 use leadcheck::sandbox::marketo as mk;
 use leadcheck::sandbox::salesforce as sf;
 use leadcheck::sandbox::Emulator;
@@ -24,13 +25,6 @@ const OTHER_FORM: u64 = 2001;
 /// A Salesforce token the emulator does not accept.
 const STALE_TOKEN: &str = "00D5e000000SbxQ!AQ4AQStaleSessionTokenThatExpired";
 const WRONG_SECRET: &str = "not-the-marketo-secret-9Zk1";
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
 
 /// An emulator served on 127.0.0.1 from its own runtime, for as long as this lives.
 struct Served {
@@ -271,19 +265,6 @@ fn run(cfg: &Path, secrets: &[&str], args: &[&str]) -> Run {
     }
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     r
-}
-
-/// JSON Lines: (leads, summaries).
-fn lines(stdout: &str) -> (Vec<Value>, Vec<Value>) {
-    let all: Vec<Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
-    all.into_iter().partition(|v| v.get("summary").is_none())
-}
-
-fn created(v: &Value) -> i64 {
-    parse_time(v["created"].as_str().unwrap()).unwrap()
 }
 
 /// The checks both destinations pass: `name` holds `expect` (newest first after sorting).
@@ -625,7 +606,7 @@ fn what_diagnose_sends_is_what_leads_lists() {
 /// (one row a form fill), announced once, with one access token for every poll.
 #[test]
 fn marketo_watch_announces_a_second_fill_of_the_same_lead() {
-    use crate::leads_table::{wait_for, Watching};
+    use crate::leads_support::{wait_for, Watching};
     let now = now();
     let inst = Arc::new(mk::Marketo::new(mk::Faults::default()));
     let ana = inst.add_lead(

@@ -4,6 +4,7 @@
 //! among them; `demo` lists the newest in human form only, and its exit code and machine
 //! formats are as before.
 
+use crate::leads_support::{created, lines, now};
 use crate::support::leadcheck;
 use leadcheck::lead::TICKS_AT_UNIX_EPOCH;
 use leadcheck::leads::parse_time;
@@ -14,26 +15,6 @@ use std::time::{Duration, Instant};
 
 /// The destinations that can be read and hold the demo leads.
 const READABLE: [&str; 3] = ["dynamics", "salesforce", "marketo"];
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-/// JSON Lines: (leads, summaries).
-fn lines(stdout: &str) -> (Vec<Value>, Vec<Value>) {
-    let all: Vec<Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
-    all.into_iter().partition(|v| v.get("summary").is_none())
-}
-
-fn created(v: &Value) -> i64 {
-    parse_time(v["created"].as_str().unwrap()).unwrap()
-}
 
 fn leads_json(cfg: &std::path::Path, args: &[&str]) -> (Vec<Value>, Vec<Value>) {
     let out = leadcheck()

@@ -4,23 +4,14 @@
 //! output.
 
 use crate::azure_table::{Azurite, DEV_KEY};
+use crate::leads_support::{created, lines, now, wait_for, Watching};
 use crate::support::leadcheck;
 use leadcheck::leads::{day, parse_time, rfc3339};
 use serde_json::{json, Value};
-use std::io::Read;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 const OFFERS: [&str; 3] = ["Contoso Analytics", "Fabrikam CRM", "Northwind BI"];
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
 
 /// A customer's lead in the shape leadcheck's own test lead has (CustomerInfo a JSON string).
 fn customer(id: &str, created: i64, offer: &str, info: Value) -> Value {
@@ -133,19 +124,6 @@ fn run(az: &Azurite, cfg: &std::path::Path, args: &[&str]) -> Run {
     );
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     r
-}
-
-/// JSON Lines: (leads, summaries).
-fn lines(stdout: &str) -> (Vec<Value>, Vec<Value>) {
-    let all: Vec<Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
-    all.into_iter().partition(|v| v.get("summary").is_none())
-}
-
-fn created(v: &Value) -> i64 {
-    parse_time(v["created"].as_str().unwrap()).unwrap()
 }
 
 /// 64 leads over the last 8 days (every fourth a test lead) and one hostile newest one.
@@ -361,97 +339,6 @@ fn skips_failures_and_lc601() {
         "{}",
         r.stdout
     );
-}
-
-/// A reader of a child's stream, kept as it grows.
-fn collect(mut from: impl Read + Send + 'static) -> (Arc<Mutex<String>>, JoinHandle<()>) {
-    let text = Arc::new(Mutex::new(String::new()));
-    let t = text.clone();
-    let reading = std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = from.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            t.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-    (text, reading)
-}
-
-/// A running `leads --watch`, its two streams read as they grow.
-pub(crate) struct Watching {
-    child: Child,
-    stdout: Arc<Mutex<String>>,
-    stderr: Arc<Mutex<String>>,
-    readers: [JoinHandle<()>; 2],
-}
-
-impl Watching {
-    /// Starts `cmd` (a `leadcheck leads --watch`) with piped output and no stdin.
-    pub(crate) fn start(cmd: &mut Command) -> Watching {
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (stdout, a) = collect(child.stdout.take().unwrap());
-        let (stderr, b) = collect(child.stderr.take().unwrap());
-        Watching {
-            child,
-            stdout,
-            stderr,
-            readers: [a, b],
-        }
-    }
-
-    pub(crate) fn stdout(&self) -> String {
-        self.stdout.lock().unwrap().clone()
-    }
-
-    pub(crate) fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
-
-    /// Ctrl-C (SIGINT), then the exit code and all of both streams.
-    pub(crate) fn interrupt(mut self) -> (Option<i32>, String, String) {
-        let sent = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(sent);
-        let started = Instant::now();
-        let status = loop {
-            if let Some(st) = self.child.try_wait().unwrap() {
-                break st;
-            }
-            if started.elapsed() > Duration::from_secs(20) {
-                let _ = self.child.kill();
-                panic!("Ctrl-C did not end the watch:\n{}", self.stderr());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        // The streams end with the process (an --exec child may hold them a little longer).
-        let started = Instant::now();
-        while !self.readers.iter().all(JoinHandle::is_finished)
-            && started.elapsed() < Duration::from_secs(5)
-        {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        (status.code(), self.stdout(), self.stderr())
-    }
-}
-
-pub(crate) fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !ok() {
-        assert!(started.elapsed() < limit, "waited {limit:?} for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]

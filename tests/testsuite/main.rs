@@ -1,6 +1,7 @@
 //! The one integration-test binary (one link on a 2-core machine). Each module covers one
 //! area; `support` holds the harness.
 
+mod leads_support;
 mod support;
 
 mod cli;
