@@ -96,6 +96,22 @@ pub(crate) struct TenantInfo {
     pub(crate) guid: Option<String>,
 }
 
+impl TenantInfo {
+    /// The tenant the credentials name: the app's directory, or the user's domain.
+    pub(crate) fn of(creds: &Credentials) -> TenantInfo {
+        TenantInfo {
+            configured: match creds {
+                Credentials::App { directory, .. } => directory.to_string(),
+                Credentials::User { username, .. } => username
+                    .rsplit_once('@')
+                    .map(|(_, d)| d.to_string())
+                    .unwrap_or_default(),
+            },
+            guid: None,
+        }
+    }
+}
+
 async fn diagnose(spec: &config::Dynamics, ctx: &Ctx, run: &mut Run) {
     // url: the instance, the authority and the credentials.
     let step = run.step("url", "Read the instance URL");
@@ -120,16 +136,7 @@ async fn diagnose(spec: &config::Dynamics, ctx: &Ctx, run: &mut Run) {
         }
     }
 
-    let mut tenant = TenantInfo {
-        configured: match &creds {
-            Credentials::App { directory, .. } => directory.to_string(),
-            Credentials::User { username, .. } => username
-                .rsplit_once('@')
-                .map(|(_, d)| d.to_string())
-                .unwrap_or_default(),
-        },
-        guid: None,
-    };
+    let mut tenant = TenantInfo::of(&creds);
     if !discover_tenant(ctx, run, &authority, &mut tenant).await {
         return;
     }

@@ -343,18 +343,7 @@ impl Marketo {
                 return Some(t.to_string());
             }
         }
-        let server = match (v["error"].as_str(), v["error_description"].as_str()) {
-            (Some(e), Some(d)) => format!(": {}: {}", scrub(e, secret), scrub(d, secret)),
-            (Some(e), None) => format!(": {}", scrub(e, secret)),
-            _ => match v["errors"][0]["code"].as_str() {
-                Some(c) => format!(
-                    ": {} {}",
-                    scrub(c, secret),
-                    scrub(v["errors"][0]["message"].as_str().unwrap_or(""), secret)
-                ),
-                None => String::new(),
-            },
-        };
+        let server = token_refusal(&v, secret);
         let evidence = format!(
             "HTTP {status} {} from the token call{server}",
             resp.status.canonical_reason().unwrap_or("")
@@ -602,6 +591,23 @@ fn warnings(v: &Value) -> String {
 }
 
 /// Server text, sanitized, with the secret cut out should a server echo it.
+/// What the token call's answer says of a refusal (OAuth's `error` and `error_description`,
+/// else Marketo's first `errors` entry), as `: ...`, the secret cut out; empty when nothing.
+pub(crate) fn token_refusal(v: &Value, secret: &Secret) -> String {
+    match (v["error"].as_str(), v["error_description"].as_str()) {
+        (Some(e), Some(d)) => format!(": {}: {}", scrub(e, secret), scrub(d, secret)),
+        (Some(e), None) => format!(": {}", scrub(e, secret)),
+        _ => match v["errors"][0]["code"].as_str() {
+            Some(c) => format!(
+                ": {} {}",
+                scrub(c, secret),
+                scrub(v["errors"][0]["message"].as_str().unwrap_or(""), secret)
+            ),
+            None => String::new(),
+        },
+    }
+}
+
 pub(crate) fn scrub(text: &str, secret: &Secret) -> String {
     let t: String = text.chars().take(200).collect();
     let t = if secret.is_empty() {

@@ -28,7 +28,7 @@ use super::{parse_time, rfc3339, Listed};
 use crate::config::{self, DynamicsAuth};
 use crate::destination::dynamics::{
     api, challenge, clean, dataverse, discover_tenant, dv_error, dv_evidence, is_refusal,
-    read_config, sign_in, Credentials, TenantInfo,
+    read_config, sign_in, TenantInfo,
 };
 use crate::destination::{Ctx, Run};
 use crate::lang::Lang;
@@ -233,16 +233,7 @@ impl DynamicsReader {
         let token = async {
             let step = run.step("url", "Read the instance URL");
             let (instance, authority, creds) = read_config(&self.spec, &ctx, &mut run, step)?;
-            let mut tenant = TenantInfo {
-                configured: match &creds {
-                    Credentials::App { directory, .. } => directory.to_string(),
-                    Credentials::User { username, .. } => username
-                        .rsplit_once('@')
-                        .map(|(_, d)| d.to_string())
-                        .unwrap_or_default(),
-                },
-                guid: None,
-            };
+            let mut tenant = TenantInfo::of(&creds);
             if !discover_tenant(&ctx, &mut run, &authority, &mut tenant).await {
                 return None;
             }

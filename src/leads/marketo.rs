@@ -30,7 +30,7 @@ use super::salesforce::{parse_zoned, split_lead_source};
 use super::source::{ReadError, Reader};
 use super::{rfc3339, Listed};
 use crate::config;
-use crate::destination::marketo::{scrub, Answer, Api};
+use crate::destination::marketo::{token_refusal, Answer, Api};
 use crate::destination::Ctx;
 use crate::lead::Lead;
 use crate::net::{BoxFuture, Net};
@@ -188,18 +188,7 @@ impl MarketoReader {
 
 /// Why the token call gave no token. The secret is cut out of whatever the server echoed.
 fn token_error(status: u16, v: &Value, secret: &Secret) -> Result<String, ReadError> {
-    let server = match (v["error"].as_str(), v["error_description"].as_str()) {
-        (Some(e), Some(d)) => format!(": {}: {}", scrub(e, secret), scrub(d, secret)),
-        (Some(e), None) => format!(": {}", scrub(e, secret)),
-        _ => match v["errors"][0]["code"].as_str() {
-            Some(c) => format!(
-                ": {} {}",
-                scrub(c, secret),
-                scrub(v["errors"][0]["message"].as_str().unwrap_or(""), secret)
-            ),
-            None => String::new(),
-        },
-    };
+    let server = token_refusal(v, secret);
     let evidence = format!("HTTP {status} from the token call{server}");
     if v["errors"][0]["code"].as_str() == Some("603")
         || server.to_ascii_lowercase().contains("access denied")
