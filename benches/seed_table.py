@@ -4,7 +4,10 @@ the shape leadcheck's own test lead has (CustomerInfo a JSON string, CreatedTime
 last 90 days, every tenth one a MSFT_TEST_ lead. Used by benches/leads.sh; not run by CI.
 
 Usage: seed_table.py ENDPOINT TABLE N   (ENDPOINT: http://127.0.0.1:PORT/devstoreaccount1)
-       seed_table.py --read ENDPOINT TABLE   reads every entity back, in pages of 1,000
+       seed_table.py --read ENDPOINT TABLE [DAYS]
+                                             reads every entity back (with DAYS, those the
+                                             service wrote in the last DAYS days, the filter
+                                             leadcheck's --since sends), in pages of 1,000
                                              through the continuation headers, and prints
                                              the count: the service's own time, the anchor
                                              leadcheck's read is compared with
@@ -42,15 +45,19 @@ def request(conn, method, path, body, query=""):
     return r.status
 
 
-def read_all(endpoint, table):
+def read_all(endpoint, table, days=None):
     """Counts every entity of the table, page by page, as a plain client does."""
     from urllib.parse import quote
     u = urlparse(endpoint)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
     path = f"{u.path.rstrip('/')}/{table}()"
+    query = "?$top=1000"
+    if days is not None:
+        since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - days * 86400))
+        query += "&$filter=" + quote(f"Timestamp ge datetime'{since}'")
     n, after = 0, ""
     while True:
-        status, headers, data = request(conn, "GET", path, None, "?$top=1000" + after)
+        status, headers, data = request(conn, "GET", path, None, query + after)
         assert status == 200, status
         n += len(json.loads(data)["value"])
         h = {k.lower(): v for k, v in headers}
@@ -85,7 +92,8 @@ def entity(k, now):
 
 def main():
     if sys.argv[1] == "--read":
-        print(read_all(sys.argv[2], sys.argv[3]))
+        days = int(sys.argv[4]) if len(sys.argv) > 4 else None
+        print(read_all(sys.argv[2], sys.argv[3], days))
         return
     endpoint, table, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     u = urlparse(endpoint)
