@@ -114,6 +114,12 @@ impl Reader for TableReader {
                 self.next.as_ref(),
             )
             .await?;
+            // A service that names the page just read as the next one would never end.
+            if page.next.is_some() && page.next == self.next {
+                return Err(ReadError::Failed(
+                    "the table service named the same page again as the next one".into(),
+                ));
+            }
             self.next = page.next;
             self.done = self.next.is_none();
             Ok(Some(page.leads))

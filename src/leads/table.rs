@@ -20,7 +20,9 @@ pub const PAGE: u32 = 1000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Continuation {
     partition: String,
-    row: String,
+    /// The service may leave NextRowKey out (the next page starts at a partition's first
+    /// row); the SDKs then send NextPartitionKey alone, and so does leadcheck.
+    row: Option<String>,
 }
 
 /// One page of a table's leads.
@@ -61,11 +63,10 @@ pub fn page_url(
         q.push_str(&enc(&format!("Timestamp ge datetime'{}'", rfc3339(t))));
     }
     if let Some(c) = after {
-        q.push_str(&format!(
-            "&NextPartitionKey={}&NextRowKey={}",
-            enc(&c.partition),
-            enc(&c.row)
-        ));
+        q.push_str(&format!("&NextPartitionKey={}", enc(&c.partition)));
+        if let Some(row) = &c.row {
+            q.push_str(&format!("&NextRowKey={}", enc(row)));
+        }
     }
     let base = account.endpoint.as_str().trim_end_matches('/');
     url::Url::parse(&format!("{base}/{}()?{q}", enc(table)))
@@ -130,16 +131,15 @@ pub async fn read_page(
                 .collect()
         })
         .unwrap_or_default();
-    let next = match (
-        resp.header("x-ms-continuation-NextPartitionKey"),
-        resp.header("x-ms-continuation-NextRowKey"),
-    ) {
-        (Some(p), Some(r)) => Some(Continuation {
+    // A next page is named by its partition key; without one, this was the last page.
+    let next = resp
+        .header("x-ms-continuation-NextPartitionKey")
+        .map(|p| Continuation {
             partition: p.to_string(),
-            row: r.to_string(),
-        }),
-        _ => None,
-    };
+            row: resp
+                .header("x-ms-continuation-NextRowKey")
+                .map(str::to_string),
+        });
     Ok(Page { leads, next })
 }
 

@@ -4,14 +4,12 @@
 //! The list newest first, the period, more than one page, JSON Lines, CSV read back, counts,
 //! refused reads as skips, `-v` with the query, and no secret in any output.
 
-use crate::leads_support::{created, lines, now};
-use crate::salesforce::serve;
+use crate::leads_support::{created, lines, now, served};
 use crate::support::leadcheck;
 use leadcheck::lead::{Lead, TICKS_AT_UNIX_EPOCH};
 use leadcheck::leads::{day, rfc3339};
 use leadcheck::sandbox::marketo as mk;
 use leadcheck::sandbox::salesforce as sf;
-use leadcheck::sandbox::Emulator;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -25,22 +23,6 @@ const OTHER_FORM: u64 = 2001;
 /// A Salesforce token the emulator does not accept.
 const STALE_TOKEN: &str = "00D5e000000SbxQ!AQ4AQStaleSessionTokenThatExpired";
 const WRONG_SECRET: &str = "not-the-marketo-secret-9Zk1";
-
-/// An emulator served on 127.0.0.1 from its own runtime, for as long as this lives.
-struct Served {
-    addr: SocketAddr,
-    _rt: tokio::runtime::Runtime,
-}
-
-fn served<E: Emulator>(emu: Arc<E>) -> Served {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let addr = rt.block_on(serve(emu));
-    Served { addr, _rt: rt }
-}
 
 /// What a fixture lead should list as: (id, created, test).
 type Expect = Vec<(String, i64, bool)>;

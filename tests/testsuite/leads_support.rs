@@ -1,13 +1,32 @@
 //! What the `leads` tests share: the clock, the JSON Lines a run prints, and a running
 //! `leads --watch` with its streams.
 
+use crate::salesforce::serve;
 use leadcheck::leads::parse_time;
+use leadcheck::sandbox::Emulator;
 use serde_json::Value;
 use std::io::Read;
+use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+/// An emulator served on 127.0.0.1 from its own runtime, for as long as this lives.
+pub struct Served {
+    pub addr: SocketAddr,
+    _rt: tokio::runtime::Runtime,
+}
+
+pub fn served<E: Emulator>(emu: Arc<E>) -> Served {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let addr = rt.block_on(serve(emu));
+    Served { addr, _rt: rt }
+}
 
 pub fn now() -> i64 {
     std::time::SystemTime::now()

@@ -460,3 +460,72 @@ fn bad_arguments_are_clear_errors_in_any_script() {
         assert!(out.stdout.is_empty(), "{args:?}");
     }
 }
+
+/// A table service that pages as the REST reference allows but Azurite never does.
+struct OddTable {
+    /// Every page names itself as the next one.
+    looping: bool,
+}
+
+impl leadcheck::sandbox::Emulator for OddTable {
+    fn handle(&self, req: &leadcheck::sandbox::Request) -> leadcheck::sandbox::Reply {
+        use leadcheck::sandbox::Reply;
+        let q = req.query.as_deref().unwrap_or("");
+        let entity = |row: &str| {
+            json!({"PartitionKey": "p", "RowKey": row, "ProductId": "contoso.analytics",
+                   "LeadSource": "AzureMarketplace", "ActionCode": "INS",
+                   "CustomerInfo": "{\"FirstName\":\"Ana\"}", "CreatedTime": "2026-12-01T10:00:00Z"})
+        };
+        if self.looping {
+            return Reply::json(200, &json!({"value": [entity("again")]}))
+                .header("x-ms-continuation-NextPartitionKey", "1!4!cA--")
+                .header("x-ms-continuation-NextRowKey", "1!8!YWdhaW4-");
+        }
+        // Page one names the next page by its partition only; page two must be asked for
+        // with NextPartitionKey and no NextRowKey.
+        if q.contains("NextRowKey") {
+            return Reply::json(400, &json!({"odata.error": {"code": "InvalidInput"}}));
+        }
+        if q.contains("NextPartitionKey=1%214%21cTI-") {
+            Reply::json(200, &json!({"value": [entity("three")]}))
+        } else {
+            Reply::json(200, &json!({"value": [entity("one"), entity("two")]}))
+                .header("x-ms-continuation-NextPartitionKey", "1!4!cTI-")
+        }
+    }
+}
+
+#[test]
+fn continuations_by_partition_alone_and_a_service_that_loops() {
+    use crate::leads_support::served;
+    for looping in [false, true] {
+        let srv = served(std::sync::Arc::new(OddTable { looping }));
+        let cs = format!(
+            "AccountName=devstoreaccount1;AccountKey={DEV_KEY};TableEndpoint=http://{}/devstoreaccount1",
+            srv.addr
+        );
+        let out = leadcheck()
+            .args(["leads", "--type", "azure-table", "--json", "--limit", "0"])
+            .args(["--storage-account-connection-string", "env:LC_ODD_CS"])
+            .env("LC_ODD_CS", &cs)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        );
+        assert!(!stdout.contains(DEV_KEY) && !stderr.contains(DEV_KEY));
+        let (leads, summaries) = lines(&stdout);
+        if looping {
+            assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+            assert_eq!(summaries[0]["summary"]["status"], "failed");
+            let reason = summaries[0]["summary"]["reason"].as_str().unwrap();
+            assert!(reason.contains("same page again"), "{reason}");
+        } else {
+            assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+            let ids: Vec<&str> = leads.iter().map(|l| l["id"].as_str().unwrap()).collect();
+            assert_eq!(ids, ["one", "two", "three"], "{stdout}\n{stderr}");
+        }
+    }
+}
