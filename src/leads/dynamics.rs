@@ -435,10 +435,16 @@ impl Reader for DynamicsReader {
             // sign in again once rather than fail the poll.
             if reused && resp.status.as_u16() == 401 {
                 token = self.fresh_token(net).await?;
-                resp = self.page(net, &token, url).await?;
+                resp = self.page(net, &token, url.clone()).await?;
             }
             let (leads, next) = self.judge(&resp)?;
             if let Some(next) = next {
+                // An instance that names the page just read as the next one would never end.
+                if next == url {
+                    return Err(ReadError::Failed(
+                        "the instance named the same page again as @odata.nextLink".into(),
+                    ));
+                }
                 self.state = State::Next { token, next };
             }
             Ok(Some(leads))
