@@ -145,7 +145,7 @@ fn git_commit() {
 /// `INDEX`: (code, status, destinations, titles by language tag), from each page's TOML.
 fn index(files: &[std::path::PathBuf]) -> String {
     let mut out =
-        String::from("pub static INDEX: &[(&str, &str, &[&str], &[(&str, &str)])] = &[\n");
+        String::from("/// (code, status, destinations, titles by language tag).\npub type Entry = (&'static str, &'static str, &'static [&'static str], &'static [(&'static str, &'static str)]);\npub static INDEX: &[Entry] = &[\n");
     for f in files {
         let text = fs::read_to_string(f).expect("catalog file");
         // A page that does not parse is reported by the test suite with its reason; here it

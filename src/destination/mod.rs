@@ -190,9 +190,12 @@ pub struct Step {
     started: Instant,
 }
 
+/// What a [`StepHook`] calls with a step's title.
+pub type OnStep = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Told the title of each step as it starts, so that a spinner can name it.
 #[derive(Clone, Default)]
-pub struct StepHook(pub Option<std::sync::Arc<dyn Fn(&str) + Send + Sync>>);
+pub struct StepHook(pub Option<OnStep>);
 
 impl std::fmt::Debug for StepHook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

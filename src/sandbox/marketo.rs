@@ -249,7 +249,7 @@ impl Marketo {
             format!(
                 "{:x}#{:x}",
                 0xe42b + s.requests,
-                0x1_4272_d07d_78 + s.requests
+                0x0142_72d0_7d78 + s.requests
             )
         };
         let failed = |code: &str, message: &str| {

@@ -275,10 +275,7 @@ impl Records for Paragraphs {
     fn next_record(&mut self, _warn: &mut dyn FnMut(String)) -> io::Result<Option<Record>> {
         let mut para: Vec<u8> = Vec::new();
         let mut truncated = false;
-        loop {
-            let Some(cut) = read_line(&mut *self.r, &mut self.line)? else {
-                break;
-            };
+        while let Some(cut) = read_line(&mut *self.r, &mut self.line)? {
             let blank = self.line.iter().all(|b| b.is_ascii_whitespace());
             if blank {
                 if para.is_empty() {

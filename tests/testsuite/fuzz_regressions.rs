@@ -168,7 +168,8 @@ pub fn error_bodies(data: &[u8]) {
 
 #[test]
 fn every_saved_fuzz_input_still_passes() {
-    let targets: [(&str, fn(&[u8])); 8] = [
+    type Target = (&'static str, fn(&[u8]));
+    let targets: [Target; 8] = [
         ("config_toml", config_toml),
         ("config_json", config_json),
         ("connection_string", connection_string),

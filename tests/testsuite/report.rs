@@ -340,10 +340,7 @@ fn github_snapshot_and_summary() {
             .all(|l| l.starts_with("::") || l.starts_with("leadcheck: ")),
         "{text}"
     );
-    insta::assert_snapshot!(
-        "github",
-        placeholders(text, |s| github::escape_property(&s.to_string()))
-    );
+    insta::assert_snapshot!("github", placeholders(text, github::escape_property));
     let md = std::fs::read_to_string(&summary).unwrap();
     insta::assert_snapshot!(
         "github_summary",
