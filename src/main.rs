@@ -16,10 +16,17 @@ const REPORT_TO: &str = if env!("CARGO_PKG_REPOSITORY").is_empty() {
 fn main() -> ExitCode {
     let cli = match leadcheck::cli::parse_from(std::env::args_os()) {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // A usage error quotes the argument: plain text, with its control and bidi
+            // characters shown as escapes (clap would pass a bidi override through).
+            let text = leadcheck::term::sanitize(&e.render().to_string(), true);
+            let _ = std::io::stderr().lock().write_all(text.as_bytes());
+            return ExitCode::from(2);
+        }
         Err(e) => {
-            // Help and version go to stdout with 0; usage errors are exit 2.
+            // Help and version go to stdout with 0.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return ExitCode::from(0);
         }
     };
     install_panic_hook(cli.command.name());
@@ -85,12 +92,15 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 fn report(e: &anyhow::Error) {
     let mut err = std::io::stderr().lock();
+    // Errors quote what the user gave (argv, config names, file text): its control and
+    // bidi characters are shown as escapes, never sent to the terminal.
+    let clean = |s: &str| leadcheck::term::sanitize(s, true);
     if let Some(user) = e.downcast_ref::<UserError>() {
-        let _ = writeln!(err, "error: {}", user.message);
+        let _ = writeln!(err, "error: {}", clean(&user.message));
         if let Some(hint) = &user.hint {
-            let _ = writeln!(err, "  help: {hint}");
+            let _ = writeln!(err, "  help: {}", clean(hint));
         }
     } else {
-        let _ = writeln!(err, "error: {e:#}");
+        let _ = writeln!(err, "error: {}", clean(&format!("{e:#}")));
     }
 }

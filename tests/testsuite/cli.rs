@@ -64,3 +64,40 @@ fn completions_and_man_page() {
         .code(0)
         .stdout(predicates::str::contains(".TH leadcheck"));
 }
+
+/// An error quotes what the user typed; its terminal escapes and bidi controls are shown as
+/// `\u{..}`, never sent to the terminal, whether clap or leadcheck reports the error.
+#[test]
+fn errors_never_pass_control_or_bidi_characters_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("leadcheck.toml");
+    std::fs::write(
+        &cfg,
+        "[destination.\"영업 \u{202e}lanoiger\"]\ntype = \"https\"\nhttps_endpoint_url = \"https://example.com/leads\"\n",
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let hostile = "x\u{1b}[2J\u{1b}]0;pwned\u{7}\u{202e}\u{2066}\u{200f}";
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["explain", "LC402", "--lang", hostile],
+        vec!["leads", "-c", cfg, hostile],
+        vec!["diagnose", "-c", cfg, hostile],
+        vec!["leads", "-c", cfg, "--since", hostile],
+        vec![hostile],
+        vec!["triage", "--input", hostile],
+    ];
+    for args in cases {
+        let out = leadcheck()
+            .args(&args)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+        for c in ['\u{1b}', '\u{7}', '\u{202e}', '\u{2066}', '\u{200f}'] {
+            assert!(!err.contains(c), "{args:?} let {c:?} through: {err:?}");
+        }
+        assert!(err.contains("\\u{202e}"), "{args:?}: {err}");
+    }
+}
