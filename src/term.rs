@@ -115,6 +115,20 @@ pub fn sanitize(text: &str, keep_newlines: bool) -> String {
     out
 }
 
+/// A destination name as a shell word, for a command the user may paste: quoted when it
+/// holds anything but the usual, its control and bidi characters escaped.
+pub fn shell_word(name: &str) -> String {
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if plain {
+        name.to_string()
+    } else {
+        format!("'{}'", sanitize(name, false).replace('\'', "'\\''"))
+    }
+}
+
 /// Columns to lay human output out in: the terminal's width when stdout is a terminal,
 /// else `COLUMNS` when set, else 100 (a pipe or a file has no width of its own).
 pub fn out_width() -> usize {
@@ -192,6 +206,14 @@ pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_shell_words() {
+        assert_eq!(shell_word("crm-1"), "crm-1");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word("영업팀 🚀"), "'영업팀 🚀'");
+        assert_eq!(shell_word("a\u{202e}b"), "'a\\u{202e}b'");
+    }
 
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |k| {

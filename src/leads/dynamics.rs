@@ -266,7 +266,7 @@ impl DynamicsReader {
         };
         Err(ReadError::Failed(format!(
             "{what} ({code}){evidence}; run leadcheck diagnose {}",
-            crate::term::sanitize(&self.name, false)
+            crate::term::shell_word(&self.name)
         )))
     }
 
@@ -331,7 +331,7 @@ impl DynamicsReader {
             return Err(ReadError::Failed(format!(
                 "the instance answered the lead query with {}{lc}; run leadcheck diagnose {}",
                 dv_evidence(resp),
-                crate::term::sanitize(&self.name, false)
+                crate::term::shell_word(&self.name)
             )));
         }
         if resp.truncated {

@@ -552,7 +552,7 @@ pub fn summary_lines(s: &Summary) -> Vec<String> {
             {
                 lines.push(format!(
                     "next: leadcheck diagnose {} (it names the step that fails)",
-                    s.destination
+                    crate::term::shell_word(&s.destination)
                 ));
             }
             return lines;
@@ -597,7 +597,7 @@ pub fn summary_lines(s: &Summary) -> Vec<String> {
         if s.tests == 0 {
             lines.push(format!(
                 "next: leadcheck diagnose {} sends a test lead and names the step that fails; leadcheck explain LC601 lists the other causes",
-                s.destination
+                crate::term::shell_word(&s.destination)
             ));
         } else {
             lines.push("next: leadcheck explain LC601".to_string());

@@ -445,7 +445,7 @@ fn closing(report: &RunReport, style: &Style, out: &mut dyn Write) -> io::Result
                 .destinations
                 .iter()
                 .filter(|d| matches!(d.status, Status::Warn | Status::Fail))
-                .map(|d| shell_word(&d.name))
+                .map(|d| crate::term::shell_word(&d.name))
                 .collect();
             Some(format!(
                 "fix what is shown above, then run `{cmd} {}`",
@@ -460,18 +460,6 @@ fn closing(report: &RunReport, style: &Style, out: &mut dyn Write) -> io::Result
     Ok(())
 }
 
-/// A destination name as a shell word: quoted when it holds anything but the usual.
-fn shell_word(name: &str) -> String {
-    let plain = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-    if plain {
-        name.to_string()
-    } else {
-        format!("'{}'", clean(name).replace('\'', "'\\''"))
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -481,12 +469,6 @@ mod tests {
     fn fits_with_an_ellipsis() {
         assert_eq!(fit("abcdef", 6), "abcdef");
         assert_eq!(fit("abcdefg", 6), "abcde…");
-    }
-
-    #[test]
-    fn names_are_shell_words() {
-        assert_eq!(shell_word("crm-1"), "crm-1");
-        assert_eq!(shell_word("it's"), "'it'\\''s'");
     }
 
     #[test]
