@@ -254,11 +254,17 @@ async fn exec(
             return writeln!(err, "--exec: cannot run the command: {e}");
         }
     };
-    if let Some(mut stdin) = child.stdin.take() {
-        // A command that does not read its input is not an error.
-        let _ = stdin.write_all(&json).await;
-    }
-    match tokio::time::timeout(limit, child.wait()).await {
+    let stdin = child.stdin.take();
+    let done = async {
+        if let Some(mut stdin) = stdin {
+            // A command that does not read its input is not an error; the write is under
+            // the time limit too (a lead larger than the pipe would block it).
+            let _ = stdin.write_all(&json).await;
+        }
+        child.wait().await
+    };
+    let ended = tokio::time::timeout(limit, done).await;
+    match ended {
         Ok(Ok(status)) if status.success() => Ok(()),
         Ok(Ok(status)) => writeln!(
             err,
