@@ -124,3 +124,42 @@ pub fn is_offline(command: &Command) -> bool {
 pub fn not_yet(what: &str) -> anyhow::Result<Exit> {
     Err(UserError::new(format!("`{what}` is not available in this build yet")).into())
 }
+
+/// The variable every command reads its output format from.
+pub const FORMAT_ENV: &str = "LEADCHECK_FORMAT";
+
+/// A command's output format: `--json`, else `--format`, else `LEADCHECK_FORMAT`, else
+/// human. The variable is shared by every command (a CI job may set it to junit for
+/// diagnose), so it is read here rather than by clap: a flag overrides it, as the
+/// precedence says, and a value this command does not take is an error naming the
+/// variable, not an "invalid value" for a flag the user never typed.
+pub fn output_format<F: clap::ValueEnum + Clone>(
+    command: &str,
+    flag: Option<F>,
+    json: Option<F>,
+    human: F,
+) -> Result<F, UserError> {
+    if let Some(f) = json.or(flag) {
+        return Ok(f);
+    }
+    let Some(raw) = std::env::var_os(FORMAT_ENV).filter(|v| !v.is_empty()) else {
+        return Ok(human);
+    };
+    let value = raw.to_string_lossy();
+    F::from_str(value.trim(), true).map_err(|_| {
+        let names: Vec<String> = F::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value())
+            .map(|p| p.get_name().to_string())
+            .collect();
+        UserError::new(format!(
+            "{FORMAT_ENV}={} is not a format of `leadcheck {command}` ({})",
+            crate::term::sanitize(&value, false),
+            names.join(", ")
+        ))
+        .hint(format!(
+            "pass --format {} (a flag wins over the variable), or unset {FORMAT_ENV} for this command",
+            names.first().map(String::as_str).unwrap_or("human")
+        ))
+    })
+}

@@ -263,8 +263,9 @@ pub struct LintArgs {
     /// Check only these destinations
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
-    #[arg(long, env = "LEADCHECK_FORMAT", value_enum, default_value_t = ReportFormat::Human)]
-    pub format: ReportFormat,
+    /// Output format [default: human, or LEADCHECK_FORMAT when set]
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
     /// Alias of --format json
     #[arg(long)]
     pub json: bool,
@@ -350,8 +351,9 @@ pub struct LeadsArgs {
     /// standard input
     #[arg(long, value_name = "CMD", requires = "watch")]
     pub exec: Option<String>,
-    #[arg(long, env = "LEADCHECK_FORMAT", value_enum, default_value_t = LeadsFormat::Human)]
-    pub format: LeadsFormat,
+    /// Output format [default: human, or LEADCHECK_FORMAT when set]
+    #[arg(long, value_enum)]
+    pub format: Option<LeadsFormat>,
     /// Alias of --format json
     #[arg(long)]
     pub json: bool,
@@ -386,8 +388,9 @@ pub struct ExplainArgs {
     /// Print every page
     #[arg(long, conflicts_with = "input")]
     pub all: bool,
-    #[arg(long, env = "LEADCHECK_FORMAT", value_enum, default_value_t = TextFormat::Human)]
-    pub format: TextFormat,
+    /// Output format [default: human, or LEADCHECK_FORMAT when set]
+    #[arg(long, value_enum)]
+    pub format: Option<TextFormat>,
     /// Alias of --format json
     #[arg(long)]
     pub json: bool,
@@ -419,8 +422,9 @@ pub struct TriageArgs {
     #[arg(short = 'j', long, env = "LEADCHECK_THREADS", value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,
-    #[arg(long, env = "LEADCHECK_FORMAT", value_enum, default_value_t = TextFormat::Human)]
-    pub format: TextFormat,
+    /// Output format [default: human, or LEADCHECK_FORMAT when set]
+    #[arg(long, value_enum)]
+    pub format: Option<TextFormat>,
     /// Alias of --format json
     #[arg(long)]
     pub json: bool,
@@ -431,8 +435,9 @@ pub struct CatalogArgs {
     /// Only this family (LC1, LC3 or LC3xx, ...)
     #[arg(long, value_name = "FAMILY", value_parser = family_arg)]
     pub family: Option<String>,
-    #[arg(long, env = "LEADCHECK_FORMAT", value_enum, default_value_t = TextFormat::Human)]
-    pub format: TextFormat,
+    /// Output format [default: human, or LEADCHECK_FORMAT when set]
+    #[arg(long, value_enum)]
+    pub format: Option<TextFormat>,
     /// Alias of --format json
     #[arg(long)]
     pub json: bool,
@@ -477,8 +482,9 @@ pub struct SandboxArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    #[arg(long, env = "LEADCHECK_FORMAT", value_enum, default_value_t = ReportFormat::Human)]
-    pub format: ReportFormat,
+    /// Output format [default: human, or LEADCHECK_FORMAT when set]
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
 }
 
 /// `--family`: trimmed; a blank or unknown family is a usage error (exit 2) that lists the

@@ -64,11 +64,12 @@ pub fn now_secs() -> i64 {
 }
 
 pub fn run(args: LeadsArgs, app: &mut App) -> anyhow::Result<Exit> {
-    let format = if args.json {
-        LeadsFormat::Json
-    } else {
-        args.format
-    };
+    let format = crate::app::output_format(
+        "leads",
+        args.format,
+        args.json.then_some(LeadsFormat::Json),
+        LeadsFormat::Human,
+    )?;
     let now = now_secs();
     let since = args
         .since
@@ -88,7 +89,7 @@ pub fn run(args: LeadsArgs, app: &mut App) -> anyhow::Result<Exit> {
     let lint = LintArgs {
         config: args.config.clone(),
         names: args.names.clone(),
-        format: ReportFormat::Human,
+        format: Some(ReportFormat::Human),
         json: false,
         strict: false,
         dest: args.dest.clone(),

@@ -460,7 +460,6 @@ fn closing(report: &RunReport, style: &Style, out: &mut dyn Write) -> io::Result
     Ok(())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@
 
 use super::{Sandbox, SecretStyle};
 use crate::app::App;
-use crate::cli::DemoArgs;
+use crate::cli::{DemoArgs, ReportFormat};
 use crate::config::{self, Config};
 use crate::destination::CreatedList;
 use crate::diagnose::{diagnose_all, Options};
@@ -37,6 +37,8 @@ pub const LEADS: &[&str] = &["dynamics", "salesforce", "marketo"];
 pub const LEADS_SHOWN: usize = 3;
 
 pub fn run(args: DemoArgs, app: &mut App) -> anyhow::Result<Exit> {
+    // Read before the sandbox starts: a bad LEADCHECK_FORMAT is a usage error, nothing run.
+    let format = crate::app::output_format("demo", args.format, None, ReportFormat::Human)?;
     let sandbox = Sandbox::start_with_leads(SCENARIOS, None, crate::leads::cmd::now_secs())?;
     // Secrets go to private files (read at load, then removed), as a careful config keeps
     // them, so the tour shows no plain-text warning.
@@ -91,7 +93,7 @@ pub fn run(args: DemoArgs, app: &mut App) -> anyhow::Result<Exit> {
         }) as LogFn
     });
     let names: Vec<String> = config.destinations.iter().map(|d| d.name.clone()).collect();
-    let spinners = (app.term.progress && args.format == crate::cli::ReportFormat::Human)
+    let spinners = (app.term.progress && format == ReportFormat::Human)
         .then(|| crate::progress::Spinners::start(&names));
     let opts = Options {
         progress: spinners.as_ref().map(|s| s.progress()),
@@ -139,15 +141,8 @@ pub fn run(args: DemoArgs, app: &mut App) -> anyhow::Result<Exit> {
             "`leadcheck init` writes a leadcheck.toml for your own destinations; then `leadcheck diagnose`".into(),
         ),
     );
-    crate::report::render_styled(
-        &report,
-        args.format,
-        app.lang,
-        app.term.color,
-        &style,
-        app.out,
-    )?;
-    if args.format == crate::cli::ReportFormat::Human
+    crate::report::render_styled(&report, format, app.lang, app.term.color, &style, app.out)?;
+    if format == ReportFormat::Human
         && show_leads(&config, sandbox.demo_leads().len(), app)?.is_none()
     {
         let _ = app.out.flush();

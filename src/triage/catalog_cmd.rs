@@ -26,11 +26,12 @@ pub fn parse_family(s: &str) -> Option<u8> {
 }
 
 pub fn run(args: CatalogArgs, app: &mut App) -> anyhow::Result<Exit> {
-    let format = if args.json {
-        TextFormat::Json
-    } else {
-        args.format
-    };
+    let format = crate::app::output_format(
+        "catalog",
+        args.format,
+        args.json.then_some(TextFormat::Json),
+        TextFormat::Human,
+    )?;
     colored::control::set_override(app.term.color && format == TextFormat::Human);
     let family = match &args.family {
         None => None,

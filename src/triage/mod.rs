@@ -45,11 +45,12 @@ struct Tally {
 }
 
 pub fn run(args: TriageArgs, app: &mut App) -> anyhow::Result<Exit> {
-    let format = if args.json {
-        TextFormat::Json
-    } else {
-        args.format
-    };
+    let format = crate::app::output_format(
+        "triage",
+        args.format,
+        args.json.then_some(TextFormat::Json),
+        TextFormat::Human,
+    )?;
     colored::control::set_override(app.term.color && format == TextFormat::Human);
     if args.files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
         return Err(UserError::new("standard input (`-`) can be read only once").into());

@@ -101,3 +101,69 @@ fn errors_never_pass_control_or_bidi_characters_through() {
         assert!(err.contains("\\u{202e}"), "{args:?}: {err}");
     }
 }
+
+/// LEADCHECK_FORMAT is shared by every command: a flag overrides it (`--json` too), a value
+/// the command takes is used, and one it does not take is an error that names the variable,
+/// before anything runs.
+#[test]
+fn the_format_variable_yields_to_flags_and_names_itself_when_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("leadcheck.toml");
+    std::fs::write(
+        &cfg,
+        "[destination.hook]\ntype = \"https\"\nhttps_endpoint_url = \"https://example.com/leads\"\n",
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let run = |env: &str, args: &[&str]| {
+        let out = leadcheck()
+            .args(args)
+            .env("LEADCHECK_FORMAT", env)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let json = |s: &str| {
+        s.lines()
+            .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok())
+            && !s.is_empty()
+    };
+    // Wrong for the command: exit 2, the variable and the command named, nothing printed.
+    for args in [
+        vec!["leads", "-c", cfg],
+        vec!["explain", "LC601"],
+        vec!["catalog"],
+        vec!["lint", "-c", cfg],
+    ] {
+        let env = if args[0] == "lint" { "csv" } else { "junit" };
+        let (code, out, err) = run(env, &args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+        assert!(
+            err.contains(&format!(
+                "LEADCHECK_FORMAT={env} is not a format of `leadcheck {}`",
+                args[0]
+            )),
+            "{args:?}: {err}"
+        );
+    }
+    // A flag wins over the variable, --json as much as --format.
+    let (code, out, err) = run("junit", &["leads", "-c", cfg, "--json"]);
+    assert_eq!(code, Some(1), "{err}"); // the only destination is a skip
+    assert!(json(&out), "{out}");
+    let (code, out, _) = run("junit", &["explain", "LC601", "--format", "human"]);
+    assert_eq!(code, Some(0));
+    assert!(out.starts_with("LC601"), "{out}");
+    // A value the command takes is used, in any case.
+    let (code, out, _) = run("JSON", &["explain", "LC601"]);
+    assert_eq!(code, Some(0));
+    assert!(json(&out), "{out}");
+    let (code, out, _) = run("junit", &["lint", "-c", cfg]);
+    assert!(code.is_some_and(|c| c < 2), "{out}");
+    assert!(out.contains("<testsuite"), "{out}");
+}
