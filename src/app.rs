@@ -133,17 +133,19 @@ pub const FORMAT_ENV: &str = "LEADCHECK_FORMAT";
 /// diagnose), so it is read here rather than by clap: a flag overrides it, as the
 /// precedence says, and a value this command does not take is an error naming the
 /// variable, not an "invalid value" for a flag the user never typed.
-pub fn output_format<F: clap::ValueEnum + Clone>(
+pub fn output_format<F: OutputFormat>(
     command: &str,
     flag: Option<F>,
-    json: Option<F>,
-    human: F,
+    json: bool,
 ) -> Result<F, UserError> {
-    if let Some(f) = json.or(flag) {
+    if json {
+        return Ok(F::JSON);
+    }
+    if let Some(f) = flag {
         return Ok(f);
     }
     let Some(raw) = std::env::var_os(FORMAT_ENV).filter(|v| !v.is_empty()) else {
-        return Ok(human);
+        return Ok(F::HUMAN);
     };
     let value = raw.to_string_lossy();
     F::from_str(value.trim(), true).map_err(|_| {
@@ -162,4 +164,25 @@ pub fn output_format<F: clap::ValueEnum + Clone>(
             names.first().map(String::as_str).unwrap_or("human")
         ))
     })
+}
+
+/// A command's set of output formats: each has human and JSON.
+pub trait OutputFormat: clap::ValueEnum + Clone {
+    const HUMAN: Self;
+    const JSON: Self;
+}
+
+impl OutputFormat for crate::cli::ReportFormat {
+    const HUMAN: Self = Self::Human;
+    const JSON: Self = Self::Json;
+}
+
+impl OutputFormat for crate::cli::TextFormat {
+    const HUMAN: Self = Self::Human;
+    const JSON: Self = Self::Json;
+}
+
+impl OutputFormat for crate::cli::LeadsFormat {
+    const HUMAN: Self = Self::Human;
+    const JSON: Self = Self::Json;
 }

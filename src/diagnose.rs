@@ -298,12 +298,7 @@ pub fn secs_arg(name: &str, v: f64) -> Result<Duration, UserError> {
 }
 
 pub fn run_diagnose(args: DiagnoseArgs, app: &mut App) -> anyhow::Result<Exit> {
-    let format = crate::app::output_format(
-        "diagnose",
-        args.lint.format,
-        args.lint.json.then_some(ReportFormat::Json),
-        ReportFormat::Human,
-    )?;
+    let format = crate::app::output_format("diagnose", args.lint.format, args.lint.json)?;
     let timeout = secs_arg("timeout", args.timeout)?;
     let args_junit = args.junit.clone();
     let deadline = secs_arg("deadline", args.deadline)?;

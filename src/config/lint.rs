@@ -538,12 +538,7 @@ pub fn run(args: LintArgs, app: &mut App) -> anyhow::Result<Exit> {
         std::io::Read::read_to_string(stdin, &mut s)?;
         Ok(s)
     })?;
-    let format = crate::app::output_format(
-        "lint",
-        args.format,
-        args.json.then_some(ReportFormat::Json),
-        ReportFormat::Human,
-    )?;
+    let format = crate::app::output_format("lint", args.format, args.json)?;
     let report = lint_config(&config, args.strict);
     let color = app.term.color && format == ReportFormat::Human;
     let style = crate::report::human::Style::for_stdout(

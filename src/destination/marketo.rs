@@ -590,7 +590,6 @@ fn warnings(v: &Value) -> String {
     }
 }
 
-/// Server text, sanitized, with the secret cut out should a server echo it.
 /// What the token call's answer says of a refusal (OAuth's `error` and `error_description`,
 /// else Marketo's first `errors` entry), as `: ...`, the secret cut out; empty when nothing.
 pub(crate) fn token_refusal(v: &Value, secret: &Secret) -> String {
@@ -608,6 +607,7 @@ pub(crate) fn token_refusal(v: &Value, secret: &Secret) -> String {
     }
 }
 
+/// Server text, sanitized, with the secret cut out should a server echo it.
 pub(crate) fn scrub(text: &str, secret: &Secret) -> String {
     let t: String = text.chars().take(200).collect();
     let t = if secret.is_empty() {

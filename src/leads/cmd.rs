@@ -64,12 +64,7 @@ pub fn now_secs() -> i64 {
 }
 
 pub fn run(args: LeadsArgs, app: &mut App) -> anyhow::Result<Exit> {
-    let format = crate::app::output_format(
-        "leads",
-        args.format,
-        args.json.then_some(LeadsFormat::Json),
-        LeadsFormat::Human,
-    )?;
+    let format = crate::app::output_format("leads", args.format, args.json)?;
     let now = now_secs();
     let since = args
         .since

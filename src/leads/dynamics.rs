@@ -165,7 +165,7 @@ pub struct DynamicsReader {
 const REUSE: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 enum State {
-    /// Not signed in yet.
+    /// At the first page; signed in already when a kept sign-in is still fresh.
     Start,
     /// Signed in; the next page is at `next`.
     Next {
@@ -413,24 +413,21 @@ impl Reader for DynamicsReader {
         net: &'a Net,
     ) -> BoxFuture<'a, Result<Option<Vec<Listed>>, ReadError>> {
         Box::pin(async move {
-            let (token, url, reused) = match std::mem::replace(&mut self.state, State::Done) {
+            let (mut token, url, reused) = match std::mem::replace(&mut self.state, State::Done) {
                 State::Done => return Ok(None),
                 State::Next { token, next } => (token, next, false),
                 State::Start => {
                     let url = first_page_url(&self.instance, self.since).ok_or_else(|| {
                         ReadError::Failed("cannot build the URL of the lead query".into())
                     })?;
-                    match self.signed.take().filter(|(_, at)| at.elapsed() < REUSE) {
-                        Some((token, at)) => {
-                            self.signed = Some((token.clone(), at));
-                            (token, url, true)
-                        }
+                    let kept = self.signed.as_ref().filter(|(_, at)| at.elapsed() < REUSE);
+                    match kept.map(|(token, _)| token.clone()) {
+                        Some(token) => (token, url, true),
                         None => (self.fresh_token(net).await?, url, false),
                     }
                 }
             };
             let mut resp = self.page(net, &token, url.clone()).await?;
-            let mut token = token;
             // A kept token the instance no longer takes (revoked, or a shorter lifetime):
             // sign in again once rather than fail the poll.
             if reused && resp.status.as_u16() == 401 {

@@ -38,7 +38,7 @@ pub const LEADS_SHOWN: usize = 3;
 
 pub fn run(args: DemoArgs, app: &mut App) -> anyhow::Result<Exit> {
     // Read before the sandbox starts: a bad LEADCHECK_FORMAT is a usage error, nothing run.
-    let format = crate::app::output_format("demo", args.format, None, ReportFormat::Human)?;
+    let format = crate::app::output_format("demo", args.format, false)?;
     let sandbox = Sandbox::start_with_leads(SCENARIOS, None, crate::leads::cmd::now_secs())?;
     // Secrets go to private files (read at load, then removed), as a careful config keeps
     // them, so the tour shows no plain-text warning.

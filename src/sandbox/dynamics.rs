@@ -408,41 +408,38 @@ impl Family for DynamicsFamily {
 /// The `lead` records of one instance, by lower-case `leadid`.
 type Store = Mutex<BTreeMap<String, Map<String, Value>>>;
 
-/// Every live instance's store and directory, by its URL: what [`preload`] fills and
-/// [`revoke_tokens`] empties.
-#[allow(clippy::type_complexity)]
-static STORES: Mutex<Vec<(String, Weak<Store>, Weak<Directory>)>> = Mutex::new(Vec::new());
+/// A running instance, as the test hooks find it by its URL.
+struct Live {
+    url: String,
+    leads: Weak<Store>,
+    dir: Weak<Directory>,
+}
+
+/// Every instance started: what [`preload`] fills and [`revoke_tokens`] empties.
+static STORES: Mutex<Vec<Live>> = Mutex::new(Vec::new());
+
+/// What `pick` takes of each live instance at `instance_url`.
+fn live<T>(instance_url: &str, pick: impl Fn(&Live) -> Option<Arc<T>>) -> Vec<Arc<T>> {
+    let url = instance_url.trim_end_matches('/');
+    match STORES.lock() {
+        Ok(s) => s.iter().filter(|l| l.url == url).filter_map(pick).collect(),
+        Err(_) => Vec::new(),
+    }
+}
 
 /// Stores `records` as `lead` records in the running instance(s) at `instance_url` (a test
 /// hook: a sandbox's `instance_url` field), as if they had been created there. A record
 /// without a `leadid` gets one, without a `createdon` gets now; anything but a JSON object
 /// is left out. Returns how many records were stored (0 when no instance has that URL).
 pub fn preload(instance_url: &str, records: impl IntoIterator<Item = Value>) -> usize {
-    let url = instance_url.trim_end_matches('/');
-    let stores: Vec<Arc<Store>> = match STORES.lock() {
-        Ok(s) => s
-            .iter()
-            .filter(|(u, ..)| u == url)
-            .filter_map(|(_, w, _)| w.upgrade())
-            .collect(),
-        Err(_) => return 0,
-    };
-    store_records(&stores, records)
+    store_records(&live(instance_url, |l| l.leads.upgrade()), records)
 }
 
 /// Revokes every access token the Entra ID emulator of the instance at `instance_url` has
 /// issued (a test hook, as when an administrator revokes the app's sessions): the next call
 /// with one of them is answered with the 401 challenge. Returns whether such an instance runs.
 pub fn revoke_tokens(instance_url: &str) -> bool {
-    let url = instance_url.trim_end_matches('/');
-    let dirs: Vec<Arc<Directory>> = match STORES.lock() {
-        Ok(s) => s
-            .iter()
-            .filter(|(u, ..)| u == url)
-            .filter_map(|(.., d)| d.upgrade())
-            .collect(),
-        Err(_) => return false,
-    };
+    let dirs = live(instance_url, |l| l.dir.upgrade());
     dirs.iter().for_each(|d| d.revoke_all());
     !dirs.is_empty()
 }
@@ -530,12 +527,12 @@ impl Dataverse {
     ) -> Dataverse {
         let leads = Arc::new(Mutex::new(BTreeMap::new()));
         if let Ok(mut stores) = STORES.lock() {
-            stores.retain(|(_, w, _)| w.strong_count() > 0);
-            stores.push((
-                url.trim_end_matches('/').to_string(),
-                Arc::downgrade(&leads),
-                Arc::downgrade(&dir),
-            ));
+            stores.retain(|l| l.leads.strong_count() > 0);
+            stores.push(Live {
+                url: url.trim_end_matches('/').to_string(),
+                leads: Arc::downgrade(&leads),
+                dir: Arc::downgrade(&dir),
+            });
         }
         Dataverse {
             url,

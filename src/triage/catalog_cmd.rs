@@ -26,12 +26,7 @@ pub fn parse_family(s: &str) -> Option<u8> {
 }
 
 pub fn run(args: CatalogArgs, app: &mut App) -> anyhow::Result<Exit> {
-    let format = crate::app::output_format(
-        "catalog",
-        args.format,
-        args.json.then_some(TextFormat::Json),
-        TextFormat::Human,
-    )?;
+    let format = crate::app::output_format("catalog", args.format, args.json)?;
     colored::control::set_override(app.term.color && format == TextFormat::Human);
     let family = match &args.family {
         None => None,

@@ -14,12 +14,7 @@ use std::io::Read;
 const MAX_TEXT: usize = 1 << 20;
 
 pub fn run(args: ExplainArgs, app: &mut App) -> anyhow::Result<Exit> {
-    let format = crate::app::output_format(
-        "explain",
-        args.format,
-        args.json.then_some(TextFormat::Json),
-        TextFormat::Human,
-    )?;
+    let format = crate::app::output_format("explain", args.format, args.json)?;
     colored::control::set_override(app.term.color && format == TextFormat::Human);
 
     if args.all {

@@ -45,12 +45,7 @@ struct Tally {
 }
 
 pub fn run(args: TriageArgs, app: &mut App) -> anyhow::Result<Exit> {
-    let format = crate::app::output_format(
-        "triage",
-        args.format,
-        args.json.then_some(TextFormat::Json),
-        TextFormat::Human,
-    )?;
+    let format = crate::app::output_format("triage", args.format, args.json)?;
     colored::control::set_override(app.term.color && format == TextFormat::Human);
     if args.files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
         return Err(UserError::new("standard input (`-`) can be read only once").into());
