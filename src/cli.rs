@@ -14,7 +14,8 @@ use std::path::PathBuf;
     long_about = "leadcheck does what the marketplace does with a lead destination (Dynamics 365, \
 Salesforce, Marketo, Azure Table, an HTTPS endpoint), step by step, sends a real MSFT_TEST lead, \
 and names the documented error and its fix when a step fails. It also matches pasted error text \
-and whole ticket exports against the catalog of documented errors.",
+and whole ticket exports against the catalog of documented errors, and reads back the leads a \
+destination received.",
     after_help = "Exit codes: 0 passed / matched; 1 a destination failed / nothing matched; \
 2 leadcheck could not do its job; 130 interrupted.",
     propagate_version = true
